@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level build of vmm: the kernel module (through Kbuild), libvmm,
+# vmmctl and the selftests.  `make check` runs every test, `make demo`
+# boots the emulated VT-x host and runs the example guests.
+
+# Headers to build the module against: the running kernel's, else the
+# newest Debian headers package installed.
+ifeq ($(origin KDIR),undefined)
+KDIR := $(wildcard /lib/modules/$(shell uname -r)/build)
+ifeq ($(KDIR),)
+KDIR := $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
+endif
+endif
+
+VMTEST := selftests/vmtest/run.sh
+
+.PHONY: all kmod userlib vmmctl selftests check unit demo lint clean install
+
+all: kmod userlib vmmctl selftests
+
+kmod:
+ifeq ($(KDIR),)
+	@echo "vmm: no kernel headers found; install linux-headers-$$(uname -r) (or linux-headers-cloud-amd64) or set KDIR=" >&2; exit 1
+endif
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userlib:
+	$(MAKE) -C userlib
+
+vmmctl: userlib
+	$(MAKE) -C vmmctl
+
+selftests: userlib
+	$(MAKE) -C selftests
+
+unit: userlib
+	$(MAKE) -C selftests unit
+
+# Host unit tests first, then the whole suite in the emulated VT-x host.
+check: userlib vmmctl selftests
+	selftests/check.sh
+
+demo: userlib vmmctl selftests
+	$(VMTEST) --job demo
+
+lint:
+	scripts/lint.sh
+
+install: all
+	$(MAKE) -C userlib install
+	$(MAKE) -C vmmctl install
+
+clean:
+	-$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
+	$(MAKE) -C userlib clean
+	$(MAKE) -C vmmctl clean
+	$(MAKE) -C selftests clean

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * EPT: guest-physical to host-physical tables, built on demand.
+ *
+ * A leaf is installed when the guest first touches a page (EPT violation);
+ * the host page is found with get_user_pages in the slot's userspace range
+ * and its reference is dropped at once.  What keeps the mapping honest is
+ * the MMU notifier: whenever the process unmaps, remaps, migrates or
+ * reclaims a page of a slot, the leaf goes away before the page does.  The
+ * fault path samples mmu_seq before looking the page up and installs the
+ * leaf only if no invalidation ran or is running meanwhile.
+ *
+ * Table pages are freed with the VM.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "vmm.h"
+#include "vmx_ops.h"
+#include "vcpu.h"
+
+#define EPT_LEVELS	4
+#define EPT_ENTRIES	512
+#define EPT_PFN_MASK	GENMASK_ULL(51, 12)
+#define EPT_LARGE	BIT_ULL(7)
+#define EPT_RWX		VMX_EPT_RWX_MASK
+/* Leaves: write-back memory, the host PAT ignored (the guest's PAT rules). */
+#define EPT_LEAF_WB	(VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT)
+
+static inline int ept_index(u64 gfn, int level)
+{
+	return (gfn >> (9 * (level - 1))) & (EPT_ENTRIES - 1);
+}
+
+static u64 *ept_table(u64 entry)
+{
+	return __va(entry & EPT_PFN_MASK);
+}
+
+int vmm_ept_init(struct vmm_vm *vm)
+{
+	vm->ept_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vm->ept_root)
+		return -ENOMEM;
+	vm->ept_pages = 1;
+	/* EPTP (SDM Vol. 3C 25.6.11): WB tables, 4-level walk. */
+	vm->eptp = __pa(vm->ept_root) | VMX_EPTP_MT_WB | VMX_EPTP_PWL_4;
+	return 0;
+}
+
+static void ept_free_table(u64 *table, int level)
+{
+	int i;
+
+	for (i = 0; level > 1 && i < EPT_ENTRIES; i++)
+		if ((table[i] & EPT_RWX) && !(table[i] & EPT_LARGE))
+			ept_free_table(ept_table(table[i]), level - 1);
+	free_page((unsigned long)table);
+}
+
+void vmm_ept_destroy(struct vmm_vm *vm)
+{
+	if (vm->ept_root)
+		ept_free_table(vm->ept_root, EPT_LEVELS);
+	vm->ept_root = NULL;
+}
+
+static void ept_flush_ipi(void *arg)
+{
+	struct vmm_vm *vm = arg;
+
+	/* Only CPUs in VMX operation can hold EPT-derived translations. */
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	if (vmm_caps.ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT)
+		__invept(VMX_EPT_EXTENT_CONTEXT, vm->eptp, 0);
+	else
+		__invept(VMX_EPT_EXTENT_GLOBAL, 0, 0);
+}
+
+/*
+ * INVEPT acts on the executing CPU only, so every CPU runs it; a CPU in the
+ * guest leaves it for the IPI and re-enters with the new tables.
+ */
+void vmm_ept_flush(struct vmm_vm *vm)
+{
+	on_each_cpu(ept_flush_ipi, vm, 1);
+}
+
+/*
+ * Clear the leaves for [gfn, gfn + npages).  A 2 MiB leaf that overlaps the
+ * range goes whole; the guest faults the rest back in.  Under mmu_lock.
+ */
+static bool ept_zap_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+{
+	u64 end = gfn + npages;
+	bool zapped = false;
+
+	while (gfn < end) {
+		u64 *table = vm->ept_root, *e = NULL;
+		int level;
+
+		for (level = EPT_LEVELS; level >= 1; level--) {
+			e = &table[ept_index(gfn, level)];
+			if (!(*e & EPT_RWX) || level == 1 || (*e & EPT_LARGE))
+				break;
+			table = ept_table(*e);
+		}
+		if (*e & EPT_RWX) {
+			if (level == 1 || (*e & EPT_LARGE)) {
+				WRITE_ONCE(*e, 0);
+				zapped = true;
+			}
+		}
+		/* Skip to the next entry at the level where the walk stopped. */
+		gfn = (gfn | ((1ULL << (9 * (level - 1))) - 1)) + 1;
+	}
+	return zapped;
+}
+
+void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages)
+{
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_seq++;
+	ept_zap_locked(vm, gfn, npages);
+	spin_unlock(&vm->mmu_lock);
+}
+
+/*
+ * Install a leaf for gfn at level 1 (4 KiB) or 2 (2 MiB), allocating
+ * tables on the way.  Table pages are allocated before taking mmu_lock;
+ * *spare holds one that the caller supplies and this consumes.
+ */
+static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
+			  u64 **spare)
+{
+	u64 *table = vm->ept_root;
+	int level;
+
+	for (level = EPT_LEVELS; level > leaf_level; level--) {
+		u64 *e = &table[ept_index(gfn, level)];
+
+		if (*e & EPT_LARGE)
+			return 0;	/* raced with a 2 MiB mapping: done */
+		if (!(*e & EPT_RWX)) {
+			if (!*spare)
+				return -EAGAIN;
+			WRITE_ONCE(*e, __pa(*spare) | EPT_RWX);
+			*spare = NULL;
+			vm->ept_pages++;
+		}
+		table = ept_table(*e);
+	}
+	table += ept_index(gfn, leaf_level);
+	/* A 2 MiB leaf only where no 4 KiB table exists yet. */
+	if (leaf_level == 2 && (*table & EPT_RWX))
+		return -EEXIST;
+	WRITE_ONCE(*table, leaf);
+	return 0;
+}
+
+/*
+ * Resolve an EPT violation on guest memory.  Returns 0 when the guest can
+ * retry the access, 1 when the address is in no slot (MMIO), or -errno.
+ * Runs with preemption enabled: get_user_pages may sleep.
+ */
+int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
+{
+	struct vmm_vm *vm = vcpu->vm;
+	const struct vmm_memslot *slot;
+	u64 gfn = gpa >> PAGE_SHIFT, base_gfn, npages, leaf;
+	unsigned long hva, seq, slot_hva;
+	u64 *spare = NULL;
+	struct page *page;
+	int level, r;
+
+retry:
+	seq = READ_ONCE(vm->mmu_seq);
+	smp_rmb();
+	rcu_read_lock();
+	slot = vmm_find_slot(rcu_dereference(vm->slots), gfn);
+	if (!slot) {
+		rcu_read_unlock();
+		r = 1;
+		goto out;
+	}
+	base_gfn = slot->base_gfn;
+	npages = slot->npages;
+	slot_hva = slot->hva;
+	rcu_read_unlock();
+
+	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
+	r = get_user_pages_fast(hva, 1, FOLL_WRITE, &page);
+	if (r != 1) {
+		r = r < 0 ? r : -EFAULT;
+		goto out;
+	}
+
+	/*
+	 * A 2 MiB mapping where the host page is a 2 MiB huge page that
+	 * lines up with the guest frame and lies wholly inside the slot.
+	 */
+	level = 1;
+	if (vmm_has_ept_2m() && PageCompound(page) &&
+	    compound_order(compound_head(page)) >= 9 &&
+	    ((hva >> PAGE_SHIFT) & 511) == (gfn & 511) &&
+	    ALIGN_DOWN(gfn, 512) >= base_gfn &&
+	    ALIGN_DOWN(gfn, 512) + 512 <= base_gfn + npages &&
+	    IS_ALIGNED(page_to_pfn(page) - (gfn & 511), 512))
+		level = 2;
+
+	if (level == 2)
+		leaf = ((u64)(page_to_pfn(page) - (gfn & 511)) << PAGE_SHIFT) |
+		       EPT_LARGE;
+	else
+		leaf = (u64)page_to_pfn(page) << PAGE_SHIFT;
+	leaf |= EPT_RWX | EPT_LEAF_WB;
+
+	for (;;) {
+		spin_lock(&vm->mmu_lock);
+		if (vm->mmu_invalidating || vm->mmu_seq != seq) {
+			spin_unlock(&vm->mmu_lock);
+			put_page(page);
+			cond_resched();
+			goto retry;
+		}
+		r = ept_map_locked(vm, level == 2 ? ALIGN_DOWN(gfn, 512) : gfn,
+				   leaf, level, &spare);
+		spin_unlock(&vm->mmu_lock);
+		if (r == -EEXIST) {
+			/* Fall back to a 4 KiB leaf for this very page. */
+			level = 1;
+			leaf = ((u64)page_to_pfn(page) << PAGE_SHIFT) |
+			       EPT_RWX | EPT_LEAF_WB;
+			continue;
+		}
+		if (r != -EAGAIN)
+			break;
+		spare = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	/* The MMU notifier, not a page reference, protects the mapping. */
+	put_page(page);
+out:
+	if (spare)
+		free_page((unsigned long)spare);
+	return r;
+}
+
+static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
+			unsigned long end, bool *zapped)
+{
+	struct vmm_memslots *slots;
+	int i;
+
+	rcu_read_lock();
+	slots = rcu_dereference(vm->slots);
+	for (i = 0; i < slots->nr; i++) {
+		const struct vmm_memslot *s = &slots->slots[i];
+		unsigned long s_end = s->hva + (s->npages << PAGE_SHIFT);
+		unsigned long lo = max(start, s->hva), hi = min(end, s_end);
+
+		if (lo >= hi)
+			continue;
+		if (ept_zap_locked(vm, s->base_gfn + ((lo - s->hva) >> PAGE_SHIFT),
+				   (ALIGN(hi, PAGE_SIZE) - ALIGN_DOWN(lo, PAGE_SIZE)) >>
+				   PAGE_SHIFT))
+			*zapped = true;
+	}
+	rcu_read_unlock();
+}
+
+static int ept_mn_invalidate_start(struct mmu_notifier *mn,
+				   const struct mmu_notifier_range *range)
+{
+	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
+	bool zapped = false;
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_invalidating++;
+	vm->mmu_seq++;
+	ept_zap_hva(vm, range->start, range->end, &zapped);
+	spin_unlock(&vm->mmu_lock);
+	if (zapped)
+		vmm_ept_flush(vm);
+	return 0;
+}
+
+static void ept_mn_invalidate_end(struct mmu_notifier *mn,
+				  const struct mmu_notifier_range *range)
+{
+	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_seq++;
+	vm->mmu_invalidating--;
+	spin_unlock(&vm->mmu_lock);
+}
+
+/* The address space is going away: no guest access may reach it again. */
+static void ept_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
+	bool zapped = false;
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_seq++;
+	ept_zap_hva(vm, 0, ULONG_MAX, &zapped);
+	spin_unlock(&vm->mmu_lock);
+	vmm_ept_flush(vm);
+}
+
+const struct mmu_notifier_ops vmm_ept_mn_ops = {
+	.invalidate_range_start = ept_mn_invalidate_start,
+	.invalidate_range_end = ept_mn_invalidate_end,
+	.release = ept_mn_release,
+};

@@ -1,0 +1,1274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU run loop and VM-exit handling.
+ *
+ * Fast path: an exit the kernel can answer (CPUID, an MSR, a CR access)
+ * is handled with preemption disabled and the guest re-entered at once;
+ * nothing on that path allocates, sleeps or takes a lock.  Work that may
+ * sleep (EPT faults, copying string I/O from guest memory) runs with
+ * preemption enabled, after which the VMCS is loaded again if the thread
+ * moved.  Exits that need userspace fill in the run structure and return.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hw_breakpoint.h>
+#include <linux/nospec.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <linux/user-return-notifier.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/idtentry.h>
+#include <asm/msr.h>
+#include <asm/tlbflush.h>
+#include <asm/trap_pf.h>
+#include <asm/trapnr.h>
+
+#include "vmm.h"
+#include "vmx_ops.h"
+#include "vcpu.h"
+#include "run.h"
+
+/* What an exit handler asks of the loop. */
+enum {
+	EXIT_USER,	/* return to userspace; run->exit_reason is set */
+	EXIT_RESUME,	/* enter the guest again */
+	EXIT_SLOW,	/* call vcpu->slow() with preemption enabled */
+	EXIT_CHECK,	/* a signal or a reschedule is pending */
+};
+
+/* ---- MSRs the CPU does not switch: loaded lazily, put back lazily ---- */
+
+static const u32 shared_msr_index[VMM_NR_SHARED_MSRS] = {
+	[VMM_MSR_STAR] = MSR_STAR,
+	[VMM_MSR_LSTAR] = MSR_LSTAR,
+	[VMM_MSR_CSTAR] = MSR_CSTAR,
+	[VMM_MSR_SFMASK] = MSR_SYSCALL_MASK,
+	[VMM_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
+};
+
+/*
+ * STAR, LSTAR, CSTAR and SFMASK are the same for every host task, so once
+ * the guest's values are loaded they stay until this CPU next returns to
+ * userspace (a user-return notifier puts the host's back).  KERNEL_GS_BASE
+ * is per task, so it is put back before preemption is enabled.
+ */
+struct shared_msrs {
+	struct user_return_notifier urn;
+	bool registered;
+	u64 host[VMM_NR_SHARED_MSRS];
+	u64 curr[VMM_NR_SHARED_MSRS];
+};
+
+static DEFINE_PER_CPU(struct shared_msrs, shared_msrs);
+
+static void shared_msrs_restore(struct user_return_notifier *urn)
+{
+	struct shared_msrs *s = container_of(urn, struct shared_msrs, urn);
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	for (i = 0; i < VMM_MSR_KERNEL_GS_BASE; i++) {
+		if (s->curr[i] != s->host[i]) {
+			wrmsrl(shared_msr_index[i], s->host[i]);
+			s->curr[i] = s->host[i];
+		}
+	}
+	user_return_notifier_unregister(urn);
+	s->registered = false;
+	local_irq_restore(flags);
+}
+
+static void shared_msr_load(struct shared_msrs *s, int i, u64 val)
+{
+	if (likely(s->curr[i] == val))
+		return;
+	if (!s->registered) {
+		int j;
+
+		for (j = 0; j < VMM_MSR_KERNEL_GS_BASE; j++) {
+			rdmsrl(shared_msr_index[j], s->host[j]);
+			s->curr[j] = s->host[j];
+		}
+		s->urn.on_user_return = shared_msrs_restore;
+		user_return_notifier_register(&s->urn);
+		s->registered = true;
+		if (s->curr[i] == val)
+			return;
+	}
+	wrmsrl(shared_msr_index[i], val);
+	s->curr[i] = val;
+}
+
+/* Interrupts off, just before entry. */
+static void guest_msrs_load(struct vmm_vcpu *vcpu)
+{
+	struct shared_msrs *s = this_cpu_ptr(&shared_msrs);
+	int i;
+
+	/* SYSCALL MSRs matter to the guest only once it enables SYSCALL. */
+	if (vcpu->efer & EFER_SCE)
+		for (i = 0; i < VMM_MSR_KERNEL_GS_BASE; i++)
+			shared_msr_load(s, i, vcpu->shared_msrs[i]);
+	/* SWAPGS exists only in 64-bit mode. */
+	if ((vcpu->efer & EFER_LME) && !vcpu->kgs_loaded) {
+		u64 g = vcpu->shared_msrs[VMM_MSR_KERNEL_GS_BASE];
+
+		rdmsrl(MSR_KERNEL_GS_BASE, vcpu->host_kgs);
+		if (g != vcpu->host_kgs)
+			wrmsrl(MSR_KERNEL_GS_BASE, g);
+		vcpu->kgs_loaded = true;
+	}
+}
+
+/* Before preemption is enabled: the scheduler saves KERNEL_GS_BASE. */
+static void guest_kgs_put(struct vmm_vcpu *vcpu)
+{
+	u64 g;
+
+	if (!vcpu->kgs_loaded)
+		return;
+	rdmsrl(MSR_KERNEL_GS_BASE, g);
+	vcpu->shared_msrs[VMM_MSR_KERNEL_GS_BASE] = g;
+	if (g != vcpu->host_kgs)
+		wrmsrl(MSR_KERNEL_GS_BASE, vcpu->host_kgs);
+	vcpu->kgs_loaded = false;
+}
+
+/* ---- Guest memory ---- */
+
+static int guest_copy(struct vmm_vm *vm, u64 gpa, void *buf, size_t len,
+		      bool write)
+{
+	while (len) {
+		const struct vmm_memslot *s;
+		size_t n = min_t(size_t, len, PAGE_SIZE - offset_in_page(gpa));
+		unsigned long hva;
+		int r;
+
+		rcu_read_lock();
+		s = vmm_find_slot(rcu_dereference(vm->slots), gpa >> PAGE_SHIFT);
+		hva = s ? s->hva + (gpa - (s->base_gfn << PAGE_SHIFT)) : 0;
+		rcu_read_unlock();
+		if (!hva)
+			return -EFAULT;
+		if (write)
+			r = copy_to_user((void __user *)hva, buf, n);
+		else
+			r = copy_from_user(buf, (void __user *)hva, n);
+		if (r)
+			return -EFAULT;
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, size_t len)
+{
+	return guest_copy(vm, gpa, buf, len, false);
+}
+
+int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len)
+{
+	return guest_copy(vm, gpa, (void *)buf, len, true);
+}
+
+/* ---- Events ---- */
+
+static void inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
+			     u32 error)
+{
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+	/* No error code is pushed in real mode (SDM Vol. 3C 27.2.1.3). */
+	if (has_error && (vmcs_readl(GUEST_CR0) & X86_CR0_PE)) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+static int inject_gp(struct vmm_vcpu *vcpu)
+{
+	inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+static int inject_ud(struct vmm_vcpu *vcpu)
+{
+	inject_exception(vcpu, X86_TRAP_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+/*
+ * An exit that interrupted the delivery of an event (IDT-vectoring info
+ * valid, SDM Vol. 3C 28.2.4) must deliver that event again on entry.
+ */
+static void reinject_vectoring(void)
+{
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return;
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
+			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
+}
+
+/* ---- Instruction completion ---- */
+
+static void skip_instruction(struct vmm_vcpu *vcpu)
+{
+	unsigned long rip = vmcs_readl(GUEST_RIP);
+	unsigned long next = rip + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	u32 intr;
+
+	/* Outside 64-bit mode RIP wraps at 4 GiB; only a crossing matters. */
+	if (unlikely((next ^ rip) >> 32) &&
+	    !(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
+		next = (u32)next;
+	vmcs_writel(GUEST_RIP, next);
+	/* The instruction retired: STI / MOV SS blocking ends with it. */
+	intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (unlikely(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     intr & ~(GUEST_INTR_STATE_STI |
+				      GUEST_INTR_STATE_MOV_SS));
+}
+
+static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
+			  unsigned long qual);
+
+/* ---- String port I/O ---- */
+
+/*
+ * Translate a guest linear address through the guest's own page tables
+ * (32-bit, PAE or 4-level, SDM Vol. 3A 4.3-4.5).  Returns 0 and the
+ * guest-physical address, -EFAULT with a #PF error code, or -EIO if a
+ * table is outside guest memory.
+ */
+static int gva_to_gpa(struct vmm_vm *vm, const struct vmm_pio_string *p, u64 gva,
+		      bool write, u64 *gpa, u32 *pf)
+{
+	u32 err = (write ? X86_PF_WRITE : 0) | (p->user ? X86_PF_USER : 0);
+	bool wp = p->cr0 & X86_CR0_WP;
+	u64 table, e = 0, mask;
+	int level, shift;
+
+	if (!(p->cr0 & X86_CR0_PG)) {
+		*gpa = (p->efer & EFER_LMA) ? gva : (u32)gva;
+		return 0;
+	}
+	if (p->efer & EFER_LMA) {
+		level = 4;
+		table = p->cr3 & GENMASK_ULL(51, 12);
+	} else if (p->cr4 & X86_CR4_PAE) {
+		e = p->pdptr[(gva >> 30) & 3];
+		if (!(e & 1))
+			goto fault;
+		level = 2;
+		table = e & GENMASK_ULL(51, 12);
+	} else {
+		/* Two levels of 4-byte entries. */
+		u32 pde, pte;
+
+		if (vmm_read_guest(vm, (p->cr3 & ~0xfffULL) + ((gva >> 22) & 1023) * 4,
+				   &pde, 4))
+			return -EIO;
+		if (!(pde & 1))
+			goto fault;
+		if (((write && (wp || p->user)) && !(pde & 2)) ||
+		    (p->user && !(pde & 4)))
+			goto prot;
+		if ((pde & 0x80) && (p->cr4 & X86_CR4_PSE)) {
+			*gpa = ((u64)(pde & 0xffc00000) |
+				((u64)(pde >> 13) & 0xff) << 32) |
+			       (gva & 0x3fffff);
+			return 0;
+		}
+		if (vmm_read_guest(vm, (pde & ~0xfffULL) + ((gva >> 12) & 1023) * 4,
+				   &pte, 4))
+			return -EIO;
+		if (!(pte & 1))
+			goto fault;
+		if (((write && (wp || p->user)) && !(pte & 2)) ||
+		    (p->user && !(pte & 4)))
+			goto prot;
+		*gpa = (pte & ~0xfffULL) | (gva & 0xfff);
+		return 0;
+	}
+
+	for (; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if (vmm_read_guest(vm, table + ((gva >> shift) & 511) * 8, &e, 8))
+			return -EIO;
+		if (!(e & 1))
+			goto fault;
+		if (((write && (wp || p->user)) && !(e & 2)) ||
+		    (p->user && !(e & 4)))
+			goto prot;
+		if (level == 1 || (level <= 3 && (e & 0x80))) {
+			mask = (1ULL << shift) - 1;
+			*gpa = (e & GENMASK_ULL(51, 12) & ~mask) | (gva & mask);
+			return 0;
+		}
+		table = e & GENMASK_ULL(51, 12);
+	}
+fault:
+	*pf = err;
+	return -EFAULT;
+prot:
+	*pf = err | X86_PF_PROT;
+	return -EFAULT;
+}
+
+/* Copy one round of a string instruction between guest and data page. */
+static int pio_string_copy(struct vmm_vcpu *vcpu, bool to_guest)
+{
+	struct vmm_pio_string *p = &vcpu->pio_str;
+	u8 *data = (u8 *)vcpu->run + VMM_PIO_OFFSET;
+	unsigned long *reg = &vcpu->es.regs[p->reg];
+	unsigned long off = *reg;
+	int size = vcpu->pio_size, i, r;
+	long step = p->down ? -size : size;
+
+	for (i = 0; i < p->count; i++) {
+		u64 gva = p->seg_base + (off & p->addr_mask), gpa;
+		u32 pf;
+
+		/* An element never straddles a page in practice; check anyway. */
+		r = gva_to_gpa(vcpu->vm, p, gva, to_guest, &gpa, &pf);
+		if (!r && offset_in_page(gpa) + size > PAGE_SIZE)
+			r = -EIO;
+		if (r == -EFAULT) {
+			vcpu->pf_gva = gva;
+			vcpu->pf_error = pf;
+			return -EFAULT;
+		}
+		if (!r)
+			r = to_guest ? vmm_write_guest(vcpu->vm, gpa, data, size) :
+				       vmm_read_guest(vcpu->vm, gpa, data, size);
+		if (r)
+			return -EIO;
+		data += size;
+		off += step;
+	}
+	/* Update only the address-size part of RSI/RDI and RCX. */
+	*reg = (*reg & ~p->addr_mask) | (off & p->addr_mask);
+	if (p->rep)
+		vcpu->es.regs[VMM_RCX] = (vcpu->es.regs[VMM_RCX] & ~p->addr_mask) |
+			((vcpu->es.regs[VMM_RCX] - p->count) & p->addr_mask);
+	return 0;
+}
+
+/* Slow path: VMCS not current.  Set RIP and, for faults, inject #PF. */
+static int pio_finish(struct vmm_vcpu *vcpu, int copy_result)
+{
+	struct vmm_pio_string *p = &vcpu->pio_str;
+	int r = vmm_vcpu_get(vcpu);
+
+	if (r)
+		return r;
+	if (copy_result == -EFAULT) {
+		vcpu->es.cr2 = vcpu->pf_gva;
+		inject_exception(vcpu, X86_TRAP_PF, true, vcpu->pf_error);
+	} else if (!copy_result && p->done) {
+		vmcs_writel(GUEST_RIP, p->next_rip);
+	}
+	vmm_vcpu_put(vcpu);
+	if (copy_result == -EIO) {
+		internal_error(vcpu, VMM_INTERNAL_ERROR_EMULATION,
+			       EXIT_REASON_IO_INSTRUCTION, 0);
+		return EXIT_USER;
+	}
+	return EXIT_RESUME;
+}
+
+static int pio_outs_slow(struct vmm_vcpu *vcpu)
+{
+	int r = pio_string_copy(vcpu, false);
+	int f = pio_finish(vcpu, r);
+
+	/* Data in the page: now userspace consumes it. */
+	if (r || f != EXIT_RESUME)
+		return f;
+	vcpu->run->exit_reason = VMM_EXIT_IO;
+	return EXIT_USER;
+}
+
+static int handle_io(struct vmm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	struct vmm_run *run = vcpu->run;
+	int size = (qual & 7) + 1;
+	bool in = qual & 8, string = qual & 16;
+	struct vmm_pio_string *p = &vcpu->pio_str;
+	u32 info;
+	u64 count;
+	int i;
+
+	run->io.direction = in ? VMM_EXIT_IO_IN : VMM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = qual >> 16;
+	run->io.count = 1;
+	run->io.data_offset = VMM_PIO_OFFSET;
+	vcpu->pio_size = size;
+
+	if (!string) {
+		if (in) {
+			/* RAX is written on the next VMM_RUN, then RIP moves. */
+			vcpu->pending = VMM_PENDING_PIO_IN;
+		} else {
+			memcpy((u8 *)run + VMM_PIO_OFFSET,
+			       &vcpu->es.regs[VMM_RAX], size);
+			skip_instruction(vcpu);
+		}
+		run->exit_reason = VMM_EXIT_IO;
+		return EXIT_USER;
+	}
+
+	/* INS/OUTS: capture what the copy needs (SDM Vol. 3C 28.2.5). */
+	info = vmcs_read32(VMX_INSTRUCTION_INFO);
+	p->cr0 = vmcs_readl(GUEST_CR0);
+	p->cr3 = vmcs_readl(GUEST_CR3);
+	p->cr4 = vmcs_readl(GUEST_CR4);
+	p->efer = vmcs_read64(GUEST_IA32_EFER);
+	for (i = 0; i < 4; i++)
+		p->pdptr[i] = __vmcs_read(GUEST_PDPTR0 + 2 * i);
+	p->addr_mask = (info >> 7 & 7) == 0 ? 0xffff :
+		       (info >> 7 & 7) == 1 ? 0xffffffffUL : ~0UL;
+	p->user = ((vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
+	p->down = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_DF;
+	p->rep = qual & 32;
+	p->reg = in ? VMM_RDI : VMM_RSI;
+	if (in)
+		p->seg_base = vmcs_readl(GUEST_ES_BASE);
+	else
+		p->seg_base = __vmcs_read(GUEST_ES_BASE + 2 * ((info >> 15) & 7));
+	/* In 64-bit mode only FS and GS have a base. */
+	if ((vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK) &&
+	    (in || ((info >> 15) & 7) < 4))
+		p->seg_base = 0;
+
+	count = p->rep ? vcpu->es.regs[VMM_RCX] & p->addr_mask : 1;
+	p->next_rip = vmcs_readl(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	if (!(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
+		p->next_rip = (u32)p->next_rip;
+	if (!count) {
+		vmcs_writel(GUEST_RIP, p->next_rip);
+		return EXIT_RESUME;
+	}
+	/* One data page per round; a REP instruction restarts for the rest. */
+	p->count = min_t(u64, count, PAGE_SIZE / size);
+	p->done = p->count == count;
+	run->io.count = p->count;
+	if (in) {
+		vcpu->pending = VMM_PENDING_PIO_INS;
+		run->exit_reason = VMM_EXIT_IO;
+		return EXIT_USER;
+	}
+	vcpu->slow = pio_outs_slow;
+	return EXIT_SLOW;
+}
+
+/*
+ * Finish what the last exit to userspace started: an IN's data, a
+ * hypercall's result.  Called at the start of VMM_RUN (apply) or when
+ * userspace overwrites the registers first (drop it).
+ */
+void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply)
+{
+	unsigned long *rax = &vcpu->es.regs[VMM_RAX];
+	u8 *data = (u8 *)vcpu->run + VMM_PIO_OFFSET;
+	int pending = vcpu->pending;
+
+	vcpu->pending = VMM_PENDING_NONE;
+	if (!apply)
+		return;
+	switch (pending) {
+	case VMM_PENDING_PIO_IN:
+		if (vcpu->pio_size == 4)
+			*rax = *(u32 *)data;	/* 32-bit writes zero-extend */
+		else
+			memcpy(rax, data, vcpu->pio_size);
+		skip_instruction(vcpu);
+		break;
+	case VMM_PENDING_HYPERCALL:
+		*rax = vcpu->run->hypercall.ret;
+		break;
+	}
+}
+
+static int complete_ins(struct vmm_vcpu *vcpu)
+{
+	int r = pio_string_copy(vcpu, true);
+
+	return pio_finish(vcpu, r);
+}
+
+/* ---- Handlers ---- */
+
+static const struct vmm_cpuid_entry2 *cpuid_find(struct vmm_vcpu *vcpu,
+						 u32 fn, u32 index)
+{
+	int lo = 0, hi = vcpu->ncpuid;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		const struct vmm_cpuid_entry2 *e = &vcpu->cpuid[mid];
+		u32 ei = (e->flags & VMM_CPUID_FLAG_SIGNIFCANT_INDEX) ? index : 0;
+
+		if (fn < e->function || (fn == e->function && ei < e->index))
+			hi = mid;
+		else if (fn > e->function || ei > e->index)
+			lo = mid + 1;
+		else
+			return e;
+	}
+	return NULL;
+}
+
+static int handle_cpuid(struct vmm_vcpu *vcpu)
+{
+	unsigned long *g = vcpu->es.regs;
+	const struct vmm_cpuid_entry2 *e = cpuid_find(vcpu, g[VMM_RAX],
+						      g[VMM_RCX]);
+	u32 a = 0, b = 0, c = 0, d = 0;
+
+	if (e) {
+		a = e->eax;
+		b = e->ebx;
+		c = e->ecx;
+		d = e->edx;
+		/* OSXSAVE mirrors the guest's CR4 (SDM Vol. 2A CPUID). */
+		if (e->function == 1) {
+			c &= ~BIT(27);
+			if (vcpu->cr4 & X86_CR4_OSXSAVE)
+				c |= BIT(27);
+		}
+	}
+	g[VMM_RAX] = a;
+	g[VMM_RBX] = b;
+	g[VMM_RCX] = c;
+	g[VMM_RDX] = d;
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int handle_hlt(struct vmm_vcpu *vcpu)
+{
+	skip_instruction(vcpu);
+	vcpu->run->exit_reason = VMM_EXIT_HLT;
+	return EXIT_USER;
+}
+
+static int handle_triple_fault(struct vmm_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = VMM_EXIT_SHUTDOWN;
+	return EXIT_USER;
+}
+
+static int handle_vmcall(struct vmm_vcpu *vcpu)
+{
+	struct vmm_run *run = vcpu->run;
+	unsigned long *g = vcpu->es.regs;
+
+	run->exit_reason = VMM_EXIT_HYPERCALL;
+	run->hypercall.nr = g[VMM_RAX];
+	run->hypercall.args[0] = g[VMM_RBX];
+	run->hypercall.args[1] = g[VMM_RCX];
+	run->hypercall.args[2] = g[VMM_RDX];
+	run->hypercall.args[3] = g[VMM_RSI];
+	run->hypercall.args[4] = g[VMM_RDI];
+	run->hypercall.args[5] = 0;
+	run->hypercall.ret = 0;
+	run->hypercall.flags = 0;
+	run->hypercall.longmode = !!(vmcs_read32(GUEST_CS_AR_BYTES) &
+				     VMX_AR_L_MASK);
+	skip_instruction(vcpu);
+	vcpu->pending = VMM_PENDING_HYPERCALL;
+	return EXIT_USER;
+}
+
+static int handle_skip(struct vmm_vcpu *vcpu)
+{
+	/* INVD, WBINVD: caches are coherent for the guest's memory. */
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int handle_resume(struct vmm_vcpu *vcpu)
+{
+	return EXIT_RESUME;
+}
+
+static int handle_exception_nmi(struct vmm_vcpu *vcpu)
+{
+	/* NMIs were handed to the host already; nothing else is intercepted. */
+	return EXIT_RESUME;
+}
+
+static int handle_extint(struct vmm_vcpu *vcpu)
+{
+	reinject_vectoring();
+	return EXIT_RESUME;
+}
+
+static int handle_cr(struct vmm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	unsigned long *g = vcpu->es.regs, val;
+
+	/* RSP is not in the register array. */
+	if (reg == VMM_RSP)
+		val = vmcs_readl(GUEST_RSP);
+	else
+		val = g[reg];
+
+	switch (type) {
+	case 0:		/* MOV to CR */
+		switch (cr) {
+		case 0: {
+			unsigned long old = vcpu->cr0 & ~vmm_cr0_mask();
+
+			old |= vmcs_readl(GUEST_CR0) & ~vmm_cr0_mask();
+			if (!vmm_cr0_valid(val))
+				return inject_gp(vcpu);
+			/* Paging on with EFER.LME: IA-32e mode begins. */
+			if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
+			    (vcpu->efer & EFER_LME)) {
+				if (!(vmcs_readl(GUEST_CR4) & X86_CR4_PAE))
+					return inject_gp(vcpu);
+				vmm_set_efer(vcpu, vcpu->efer | EFER_LMA);
+			} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
+				   (vcpu->efer & EFER_LMA)) {
+				vmm_set_efer(vcpu, vcpu->efer & ~EFER_LMA);
+			}
+			vmm_set_cr0(vcpu, val);
+			break;
+		}
+		case 3:
+			vmcs_writel(GUEST_CR3, val);
+			break;
+		case 4:
+			if (!vmm_cr4_valid(val))
+				return inject_gp(vcpu);
+			if ((vcpu->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+				return inject_gp(vcpu);
+			vmm_set_cr4(vcpu, val);
+			break;
+		case 8:
+			if (val & ~15UL)
+				return inject_gp(vcpu);
+			vcpu->cr8 = val;
+			break;
+		default:
+			return inject_ud(vcpu);
+		}
+		break;
+	case 1:		/* MOV from CR */
+		if (cr == 3)
+			val = vmcs_readl(GUEST_CR3);
+		else if (cr == 8)
+			val = vcpu->cr8;
+		else
+			return inject_ud(vcpu);
+		if (reg == VMM_RSP)
+			vmcs_writel(GUEST_RSP, val);
+		else
+			g[reg] = val;
+		break;
+	case 2:		/* CLTS */
+		vmm_set_cr0(vcpu, (vcpu->cr0 & vmm_cr0_mask()) |
+			    (vmcs_readl(GUEST_CR0) & ~vmm_cr0_mask() & ~X86_CR0_TS));
+		break;
+	default: {	/* LMSW: low four bits; it cannot clear PE */
+		unsigned long cr0 = (vcpu->cr0 & vmm_cr0_mask()) |
+				    (vmcs_readl(GUEST_CR0) & ~vmm_cr0_mask());
+		unsigned long src = (qual >> 16) & 0xf;
+
+		vmm_set_cr0(vcpu, (cr0 & ~0xeUL) | (src & 0xe) |
+			    ((cr0 | src) & X86_CR0_PE));
+	}
+	}
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int handle_dr(struct vmm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
+	int dr = qual & 7, reg = (qual >> 8) & 15;
+	bool read = qual & 16;
+	unsigned long *g = vcpu->es.regs, val;
+
+	/* DR4/5 alias DR6/7 unless CR4.DE (SDM Vol. 3B 18.2.2). */
+	if (dr == 4 || dr == 5) {
+		if (vcpu->cr4 & X86_CR4_DE ||
+		    vmcs_readl(GUEST_CR4) & X86_CR4_DE)
+			return inject_ud(vcpu);
+		dr += 2;
+	}
+	/*
+	 * The guest's debug registers are kept here and never reach the
+	 * hardware: guest breakpoints do not fire (a documented limit).
+	 */
+	if (read) {
+		val = dr < 4 ? vcpu->dr[dr] : dr == 6 ? vcpu->dr6 : vcpu->dr7;
+		if (reg == VMM_RSP)
+			vmcs_writel(GUEST_RSP, val);
+		else
+			g[reg] = val;
+	} else {
+		val = reg == VMM_RSP ? vmcs_readl(GUEST_RSP) : g[reg];
+		if (dr >= 6 && (val >> 32))
+			return inject_gp(vcpu);
+		if (dr < 4)
+			vcpu->dr[dr] = val;
+		else if (dr == 6)
+			vcpu->dr6 = val | VMM_DR6_FIXED;
+		else
+			vcpu->dr7 = val | VMM_DR7_FIXED;
+	}
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static bool is_canonical(u64 v)
+{
+	return (u64)((s64)(v << 16) >> 16) == v;
+}
+
+int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_EFER:
+		*data = vmcs_read64(GUEST_IA32_EFER);
+		return 0;
+	case MSR_STAR:
+		*data = vcpu->shared_msrs[VMM_MSR_STAR];
+		return 0;
+	case MSR_LSTAR:
+		*data = vcpu->shared_msrs[VMM_MSR_LSTAR];
+		return 0;
+	case MSR_CSTAR:
+		*data = vcpu->shared_msrs[VMM_MSR_CSTAR];
+		return 0;
+	case MSR_SYSCALL_MASK:
+		*data = vcpu->shared_msrs[VMM_MSR_SFMASK];
+		return 0;
+	case MSR_KERNEL_GS_BASE:
+		if (vcpu->kgs_loaded)
+			rdmsrl(MSR_KERNEL_GS_BASE, *data);
+		else
+			*data = vcpu->shared_msrs[VMM_MSR_KERNEL_GS_BASE];
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		*data = vmcs_read32(GUEST_SYSENTER_CS);
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = vmcs_readl(GUEST_SYSENTER_ESP);
+		return 0;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = vmcs_readl(GUEST_SYSENTER_EIP);
+		return 0;
+	case MSR_FS_BASE:
+		*data = vmcs_readl(GUEST_FS_BASE);
+		return 0;
+	case MSR_GS_BASE:
+		*data = vmcs_readl(GUEST_GS_BASE);
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = vmcs_read64(GUEST_IA32_PAT);
+		return 0;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcs_read64(TSC_OFFSET);
+		return 0;
+	case MSR_TSC_AUX:
+		*data = vcpu->tsc_aux;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->misc_enable;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*data = vcpu->apic_base;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	/* Each byte a memory type: 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A 12.12.2). */
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	switch (index) {
+	case MSR_EFER: {
+		u64 cur = vmcs_read64(GUEST_IA32_EFER);
+
+		if (data & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+			return -EINVAL;
+		if (!host) {
+			/* LMA is the CPU's; LME may not change under paging. */
+			data = (data & ~EFER_LMA) | (cur & EFER_LMA);
+			if (((data ^ cur) & EFER_LME) &&
+			    (vmcs_readl(GUEST_CR0) & X86_CR0_PG))
+				return -EINVAL;
+		}
+		vmm_set_efer(vcpu, data);
+		return 0;
+	}
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+		if (!is_canonical(data))
+			return -EINVAL;
+		fallthrough;
+	case MSR_STAR:
+	case MSR_SYSCALL_MASK: {
+		int i = index == MSR_STAR ? VMM_MSR_STAR :
+			index == MSR_LSTAR ? VMM_MSR_LSTAR :
+			index == MSR_CSTAR ? VMM_MSR_CSTAR :
+			index == MSR_SYSCALL_MASK ? VMM_MSR_SFMASK :
+			VMM_MSR_KERNEL_GS_BASE;
+
+		vcpu->shared_msrs[i] = data;
+		if (i == VMM_MSR_KERNEL_GS_BASE && vcpu->kgs_loaded)
+			wrmsrl(MSR_KERNEL_GS_BASE, data);
+		return 0;
+	}
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write32(GUEST_SYSENTER_CS, data);
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!is_canonical(data))
+			return -EINVAL;
+		__vmcs_write(index == MSR_IA32_SYSENTER_ESP ? GUEST_SYSENTER_ESP :
+			     index == MSR_IA32_SYSENTER_EIP ? GUEST_SYSENTER_EIP :
+			     index == MSR_FS_BASE ? GUEST_FS_BASE : GUEST_GS_BASE,
+			     data);
+		return 0;
+	case MSR_IA32_CR_PAT:
+		if (!pat_valid(data))
+			return -EINVAL;
+		vmcs_write64(GUEST_IA32_PAT, data);
+		return 0;
+	case MSR_IA32_TSC:
+		vmcs_write64(TSC_OFFSET, data - rdtsc());
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -EINVAL;
+		vcpu->tsc_aux = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->misc_enable = data;
+		return 0;
+	case MSR_IA32_APICBASE:
+		if (!host)
+			return -EINVAL;
+		vcpu->apic_base = data;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int handle_rdmsr(struct vmm_vcpu *vcpu)
+{
+	unsigned long *g = vcpu->es.regs;
+	u64 data;
+
+	if (vmm_get_msr(vcpu, g[VMM_RCX], &data))
+		return inject_gp(vcpu);
+	g[VMM_RAX] = (u32)data;
+	g[VMM_RDX] = data >> 32;
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int handle_wrmsr(struct vmm_vcpu *vcpu)
+{
+	unsigned long *g = vcpu->es.regs;
+	u64 data = (u32)g[VMM_RAX] | (g[VMM_RDX] << 32);
+
+	if (vmm_set_msr(vcpu, g[VMM_RCX], data, false))
+		return inject_gp(vcpu);
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int handle_xsetbv(struct vmm_vcpu *vcpu)
+{
+	unsigned long *g = vcpu->es.regs;
+	u64 x = (u32)g[VMM_RAX] | (g[VMM_RDX] << 32);
+
+	/*
+	 * SDM Vol. 1 13.3: x87 always on, AVX needs SSE, the AVX-512 trio
+	 * all or none, nothing the host does not have.  CPL and CR4.OSXSAVE
+	 * are checked by the CPU before the exit.
+	 */
+	if ((u32)g[VMM_RCX] != 0 || !(x & XFEATURE_MASK_FP) ||
+	    ((x & XFEATURE_MASK_YMM) && !(x & XFEATURE_MASK_SSE)) ||
+	    (x & ~vmm_host_xcr0))
+		return inject_gp(vcpu);
+	if ((x & XFEATURE_MASK_AVX512) &&
+	    (x & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512)
+		return inject_gp(vcpu);
+	vcpu->xcr0 = x;
+	skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static void dump_vmcs(u32 reason)
+{
+	pr_err("VMCS dump, exit reason %#x qual %#lx\n", reason,
+	       vmcs_readl(EXIT_QUALIFICATION));
+	pr_err(" RIP %#lx RSP %#lx RFLAGS %#lx\n", vmcs_readl(GUEST_RIP),
+	       vmcs_readl(GUEST_RSP), vmcs_readl(GUEST_RFLAGS));
+	pr_err(" CR0 %#lx CR3 %#lx CR4 %#lx EFER %#llx\n",
+	       vmcs_readl(GUEST_CR0), vmcs_readl(GUEST_CR3),
+	       vmcs_readl(GUEST_CR4), vmcs_read64(GUEST_IA32_EFER));
+	pr_err(" CS %#x base %#lx limit %#x ar %#x\n",
+	       vmcs_read16(GUEST_CS_SELECTOR), vmcs_readl(GUEST_CS_BASE),
+	       vmcs_read32(GUEST_CS_LIMIT), vmcs_read32(GUEST_CS_AR_BYTES));
+	pr_err(" SS %#x ar %#x TR %#x ar %#x LDTR ar %#x\n",
+	       vmcs_read16(GUEST_SS_SELECTOR), vmcs_read32(GUEST_SS_AR_BYTES),
+	       vmcs_read16(GUEST_TR_SELECTOR), vmcs_read32(GUEST_TR_AR_BYTES),
+	       vmcs_read32(GUEST_LDTR_AR_BYTES));
+	pr_err(" controls pin %#x cpu %#x cpu2 %#x entry %#x exit %#x\n",
+	       vmcs_read32(PIN_BASED_VM_EXEC_CONTROL),
+	       vmcs_read32(CPU_BASED_VM_EXEC_CONTROL),
+	       vmcs_read32(SECONDARY_VM_EXEC_CONTROL),
+	       vmcs_read32(VM_ENTRY_CONTROLS), vmcs_read32(VM_EXIT_CONTROLS));
+	pr_err(" intr info %#x vectoring %#x insn error %u\n",
+	       vmcs_read32(VM_EXIT_INTR_INFO),
+	       vmcs_read32(IDT_VECTORING_INFO_FIELD),
+	       vmcs_read32(VM_INSTRUCTION_ERROR));
+}
+
+static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
+			  unsigned long qual)
+{
+	struct vmm_run *run = vcpu->run;
+
+	run->exit_reason = VMM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 3;
+	run->internal.data[0] = reason;
+	run->internal.data[1] = qual;
+	run->internal.data[2] = raw_smp_processor_id();
+	return EXIT_USER;
+}
+
+static int handle_unexpected(struct vmm_vcpu *vcpu)
+{
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 1);
+	u32 reason = vcpu->exit_reason;
+
+	if (__ratelimit(&rs))
+		dump_vmcs(reason);
+	return internal_error(vcpu, VMM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+			      reason, vmcs_readl(EXIT_QUALIFICATION));
+}
+
+static int ept_slow(struct vmm_vcpu *vcpu)
+{
+	int r = vmm_ept_fault(vcpu, vcpu->fault_gpa, vcpu->fault_qual);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return EXIT_RESUME;
+	/* No slot: MMIO, which needs the instruction decoder (issue 4). */
+	return internal_error(vcpu, VMM_INTERNAL_ERROR_EMULATION,
+			      EXIT_REASON_EPT_VIOLATION, vcpu->fault_qual);
+}
+
+static int handle_ept_violation(struct vmm_vcpu *vcpu)
+{
+	vcpu->fault_qual = vmcs_readl(EXIT_QUALIFICATION);
+	vcpu->fault_gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	reinject_vectoring();
+	vcpu->slow = ept_slow;
+	return EXIT_SLOW;
+}
+
+typedef int (*exit_handler_t)(struct vmm_vcpu *vcpu);
+
+/*
+ * Exit handlers, by basic exit reason.  Each returns EXIT_RESUME to enter
+ * the guest again, EXIT_USER after filling in the run structure, or
+ * EXIT_SLOW after setting vcpu->slow.  A reason without a handler ends
+ * in VMM_EXIT_INTERNAL_ERROR with the VMCS dumped to the log.
+ */
+static const exit_handler_t exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_extint,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL] = handle_resume,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_skip,
+	[EXIT_REASON_RDPMC] = inject_gp,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = inject_ud,
+	[EXIT_REASON_VMLAUNCH] = inject_ud,
+	[EXIT_REASON_VMPTRLD] = inject_ud,
+	[EXIT_REASON_VMPTRST] = inject_ud,
+	[EXIT_REASON_VMREAD] = inject_ud,
+	[EXIT_REASON_VMRESUME] = inject_ud,
+	[EXIT_REASON_VMWRITE] = inject_ud,
+	[EXIT_REASON_VMOFF] = inject_ud,
+	[EXIT_REASON_VMON] = inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr,
+	[EXIT_REASON_DR_ACCESS] = handle_dr,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION] = inject_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = inject_ud,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_INVEPT] = inject_ud,
+	[EXIT_REASON_INVVPID] = inject_ud,
+	[EXIT_REASON_WBINVD] = handle_skip,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_VMFUNC] = inject_ud,
+	[EXIT_REASON_ENCLS] = inject_ud,
+	[11 /* GETSEC */] = inject_ud,
+};
+
+static int handle_exit(struct vmm_vcpu *vcpu, int fail)
+{
+	struct vmm_run *run = vcpu->run;
+	u32 reason;
+
+	if (unlikely(fail)) {
+		/* VM-Fail: our own bug in controls or host state. */
+		static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 1);
+
+		if (__ratelimit(&rs))
+			dump_vmcs(0);
+		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason =
+			vmcs_read32(VM_INSTRUCTION_ERROR);
+		run->fail_entry.cpu = raw_smp_processor_id();
+		return EXIT_USER;
+	}
+	reason = vcpu->exit_reason;
+	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		/* The guest state failed the entry checks (SDM 27.8). */
+		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = reason & 0xffff;
+		run->fail_entry.cpu = raw_smp_processor_id();
+		return EXIT_USER;
+	}
+	reason &= 0xffff;
+	/* The common exits first, without an indirect call. */
+	if (reason == EXIT_REASON_IO_INSTRUCTION)
+		return handle_io(vcpu);
+	if (reason == EXIT_REASON_CPUID)
+		return handle_cpuid(vcpu);
+	if (reason == EXIT_REASON_HLT)
+		return handle_hlt(vcpu);
+	if (reason < ARRAY_SIZE(exit_handlers)) {
+		exit_handler_t h;
+
+		h = exit_handlers[array_index_nospec(reason,
+						     ARRAY_SIZE(exit_handlers))];
+		if (h)
+			return h(vcpu);
+	}
+	return handle_unexpected(vcpu);
+}
+
+/* ---- The loop ---- */
+
+/*
+ * One entry and exit, with interrupts off from the last check of pending
+ * work to the read of the exit reason.  NMIs that caused the exit are
+ * handed to the host's handler before interrupts come back on.
+ */
+static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
+{
+	unsigned long cr3, cr4;
+	bool xcr0_switch;
+	int fail;
+
+	local_irq_disable();
+	if (unlikely(signal_pending(current) || need_resched())) {
+		local_irq_enable();
+		return -EAGAIN;
+	}
+	/* The host's CR3 (PCID) and CR4 can change between entries. */
+	cr3 = __read_cr3();
+	if (unlikely(cr3 != vcpu->host_cr3)) {
+		vmcs_writel(HOST_CR3, cr3);
+		vcpu->host_cr3 = cr3;
+	}
+	cr4 = cr4_read_shadow();
+	if (unlikely(cr4 != vcpu->host_cr4)) {
+		vmcs_writel(HOST_CR4, cr4);
+		vcpu->host_cr4 = cr4;
+	}
+	/* Kernel FPU use since the last entry left the guest's state in memory. */
+	if (unlikely(test_thread_flag(TIF_NEED_FPU_LOAD)))
+		switch_fpu_return();
+	xcr0_switch = (vcpu->cr4 & X86_CR4_OSXSAVE) &&
+		      vcpu->xcr0 != vmm_host_xcr0;
+	if (xcr0_switch)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	guest_msrs_load(vcpu);
+
+	fail = vmm_vmx_enter(&vcpu->es, vcpu->launched);
+
+	if (likely(!fail)) {
+		vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
+		if (unlikely((u16)vcpu->exit_reason == EXIT_REASON_EXCEPTION_NMI)) {
+			u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+
+			if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+				vmm_do_nmi((unsigned long)asm_exc_nmi_noist);
+		}
+		if (!(vcpu->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+			vcpu->launched = true;
+	}
+	if (xcr0_switch)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmm_host_xcr0);
+	/* VM exit clears DR7 and DEBUGCTL (SDM Vol. 3C 28.5.1). */
+	if (unlikely(vcpu->host_debugctl))
+		update_debugctlmsr(vcpu->host_debugctl);
+	if (unlikely(hw_breakpoint_active()))
+		hw_breakpoint_restore();
+	local_irq_enable();
+	vcpu->exits++;
+	return fail;
+}
+
+static int run_loop(struct vmm_vcpu *vcpu)
+{
+	unsigned long fsbase;
+	int r;
+
+	for (;;) {
+		preempt_disable();
+		r = vmm_vcpu_load(vcpu);
+		if (unlikely(r)) {
+			preempt_enable();
+			if (r != -EAGAIN || READ_ONCE(vmm_rebooting))
+				return -EIO;
+			schedule();
+			continue;
+		}
+		/* The user FS base comes back with the VM exit. */
+		rdmsrl(MSR_FS_BASE, fsbase);
+		if (fsbase != vcpu->host_fsbase) {
+			vmcs_writel(HOST_FS_BASE, fsbase);
+			vcpu->host_fsbase = fsbase;
+		}
+		do {
+			int fail = vcpu_enter_exit(vcpu);
+
+			r = fail < 0 ? EXIT_CHECK : handle_exit(vcpu, fail);
+		} while (r == EXIT_RESUME);
+		guest_kgs_put(vcpu);
+		preempt_enable();
+
+		if (r == EXIT_SLOW) {
+			r = vcpu->slow(vcpu);
+			if (r == EXIT_RESUME)
+				continue;
+		}
+		if (r == EXIT_CHECK) {
+			if (signal_pending(current)) {
+				vcpu->run->exit_reason = VMM_EXIT_INTR;
+				return -EINTR;
+			}
+			cond_resched();
+			continue;
+		}
+		return r == EXIT_USER ? 0 : r;
+	}
+}
+
+int vmm_vcpu_run(struct vmm_vcpu *vcpu)
+{
+	struct vmm_run *run = vcpu->run;
+	unsigned short host_ds, host_es;
+	int r;
+
+	if (vcpu->sigmask_set)
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &current->real_blocked);
+
+	/* Userspace may have changed CR8 in the run structure. */
+	vcpu->cr8 = run->cr8 & 15;
+
+	if (vcpu->pending == VMM_PENDING_PIO_INS) {
+		vcpu->pending = VMM_PENDING_NONE;
+		r = complete_ins(vcpu);
+		if (r != EXIT_RESUME) {
+			r = r < 0 ? r : 0;
+			goto out;
+		}
+	} else if (vcpu->pending) {
+		r = vmm_vcpu_get(vcpu);
+		if (r)
+			goto out;
+		vmm_complete_pending(vcpu, true);
+		vmm_vcpu_put(vcpu);
+	}
+
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = VMM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+
+	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+	savesegment(ds, host_ds);
+	savesegment(es, host_es);
+	vcpu->host_debugctl = get_debugctlmsr();
+
+	r = run_loop(vcpu);
+
+	/* VM exits load null DS/ES (host selectors need RPL 0). */
+	if (unlikely(host_ds | host_es)) {
+		loadsegment(ds, host_ds);
+		loadsegment(es, host_es);
+	}
+	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+out:
+	run->cr8 = vcpu->cr8;
+	run->apic_base = vcpu->apic_base;
+	run->if_flag = 0;
+	run->ready_for_interrupt_injection = 0;
+	if (vcpu->sigmask_set) {
+		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+		sigemptyset(&current->real_blocked);
+	}
+	return r;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The run loop, exit handling and guest memory access.
+ */
+#ifndef VMM_RUN_H
+#define VMM_RUN_H
+
+#include "vcpu.h"
+
+/* The mapping of a vCPU fd: the run structure, then the port I/O data. */
+#define VMM_RUN_PAGES		2
+#define VMM_PIO_OFFSET		PAGE_SIZE
+
+extern u64 vmm_host_efer;
+extern u64 vmm_host_xcr0;
+
+/* vcpu.c */
+int vmm_vcpu_load(struct vmm_vcpu *vcpu);
+int vmm_vcpu_get(struct vmm_vcpu *vcpu);
+void vmm_vcpu_put(struct vmm_vcpu *vcpu);
+void vmm_set_cr0(struct vmm_vcpu *vcpu, unsigned long cr0);
+void vmm_set_cr4(struct vmm_vcpu *vcpu, unsigned long cr4);
+void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer);
+unsigned long vmm_cr0_mask(void);
+unsigned long vmm_cr4_mask(void);
+bool vmm_cr0_valid(unsigned long cr0);
+bool vmm_cr4_valid(unsigned long cr4);
+
+/* run.c */
+int vmm_vcpu_run(struct vmm_vcpu *vcpu);
+void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);
+int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
+int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
+int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, size_t len);
+int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
+
+#endif /* VMM_RUN_H */

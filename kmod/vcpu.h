@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMs and vCPUs.
+ */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/signal.h>
+#include <linux/spinlock.h>
+#include <linux/vmm.h>
+#include <asm/fpu/api.h>
+
+#include "regs.h"
+
+#define VMM_MAX_VCPUS		16
+#define VMM_MAX_VCPU_ID		1023
+#define VMM_USER_MEM_SLOTS	32
+#define VMM_MAX_CPUID_ENTRIES	80
+
+struct vmm_memslot {
+	u64 base_gfn;
+	u64 npages;
+	unsigned long hva;
+	u32 flags;
+	u16 id;
+};
+
+/*
+ * The slot set is read locklessly (RCU) by the fault path and replaced
+ * whole by SET_USER_MEMORY_REGION: slots[] is sorted by base_gfn.
+ */
+struct vmm_memslots {
+	struct rcu_head rcu;
+	int nr;
+	struct vmm_memslot slots[];
+};
+
+struct vmm_vm {
+	struct list_head node;		/* vmm_vms, under vmm_vms_lock */
+	u32 id;
+	struct mm_struct *mm;		/* the creator's; mmgrab'ed */
+	struct pid *owner;
+	struct mutex lock;		/* slots and vCPU creation */
+	struct vmm_memslots __rcu *slots;
+
+	/* EPT: tables under mmu_lock, seq/invalidating for the fault race. */
+	spinlock_t mmu_lock;
+	u64 *ept_root;
+	u64 eptp;
+	unsigned long mmu_seq;
+	long mmu_invalidating;
+	unsigned long ept_pages;	/* table pages in use */
+	struct mmu_notifier mn;
+
+	int nr_vcpus;
+	struct vmm_vcpu *vcpus[VMM_MAX_VCPUS];
+	refcount_t users;		/* VM fd + one per vCPU fd */
+	u64 created_ns;
+};
+
+/* Laid out for vmenter.S: see regs.h. */
+struct vmm_entry_state {
+	unsigned long regs[VMM_NR_GPRS];
+	unsigned long cr2;
+	unsigned long host_rsp;
+};
+
+/* MSRs the CPU does not switch for us, swapped around guest execution. */
+enum vmm_shared_msr {
+	VMM_MSR_STAR,
+	VMM_MSR_LSTAR,
+	VMM_MSR_CSTAR,
+	VMM_MSR_SFMASK,
+	VMM_MSR_KERNEL_GS_BASE,
+	VMM_NR_SHARED_MSRS,
+};
+
+/* What the last exit to userspace left for the next VMM_RUN to finish. */
+enum vmm_pending {
+	VMM_PENDING_NONE,
+	VMM_PENDING_PIO_IN,	/* IN: data to RAX, then RIP moves */
+	VMM_PENDING_PIO_INS,	/* INS: data to guest memory */
+	VMM_PENDING_HYPERCALL,	/* VMCALL: the result to RAX */
+};
+
+/*
+ * What a string I/O instruction needs once the VMCS may no longer be
+ * current: captured at the exit, used by the slow path and on completion.
+ */
+struct vmm_pio_string {
+	u64 cr0, cr3, cr4, efer;
+	u64 pdptr[4];
+	u64 seg_base;
+	unsigned long addr_mask;
+	bool user;
+	bool down;			/* EFLAGS.DF */
+	bool rep;
+	int reg;			/* VMM_RSI (OUTS) or VMM_RDI (INS) */
+	u32 count;			/* elements this round */
+	u64 next_rip;			/* where the guest goes when done */
+	bool done;			/* this round ends the instruction */
+};
+
+struct vmm_vcpu {
+	struct vmm_entry_state es;	/* first: hot in the exit path */
+	bool launched;
+	bool regs_dirty_rip;
+	int cpu;			/* where the VMCS is active, or -1 */
+	struct list_head loaded_node;	/* per-CPU list while active */
+	void *vmcs;
+	u64 vmcs_pa;
+	struct vmm_run *run;
+	struct vmm_vm *vm;
+	u32 id;
+	u16 vpid;
+	struct mutex mutex;		/* one ioctl at a time */
+
+	/* Guest state kept outside the VMCS. */
+	unsigned long cr0;		/* as the guest sees it */
+	unsigned long cr4;		/* as the guest sees it */
+	unsigned long cr8;
+	u64 efer;
+	u64 apic_base;
+	unsigned long host_cr3;		/* last HOST_CR3 written */
+	unsigned long host_cr4;		/* last HOST_CR4 written */
+	u64 shared_msrs[VMM_NR_SHARED_MSRS];
+	u64 tsc_aux;
+	u64 misc_enable;
+	u64 dr[4];
+	u64 dr6;
+	u64 dr7;
+	u64 xcr0;
+	struct fpu_guest fpu;
+
+	/* Exit state. */
+	u32 exit_reason;
+	enum vmm_pending pending;
+	u8 pio_size;
+	struct vmm_pio_string pio_str;
+	int (*slow)(struct vmm_vcpu *vcpu);	/* EXIT_SLOW work */
+	u64 fault_gpa;
+	unsigned long fault_qual;
+	u64 pf_gva;
+	u32 pf_error;
+
+	/* Host state around guest execution. */
+	unsigned long host_fsbase;
+	unsigned long host_debugctl;
+	u64 host_kgs;
+	bool kgs_loaded;
+
+	bool sigmask_set;
+	sigset_t sigmask;
+
+	int ncpuid;
+	struct vmm_cpuid_entry2 *cpuid;
+	u64 exits;
+};
+
+/* vcpu.c */
+void vmm_vcpu_clear_local(void);
+int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id);
+void vmm_vcpu_free(struct vmm_vcpu *vcpu);
+long vmm_supported_cpuid(struct vmm_cpuid2 __user *ucpuid);
+long vmm_msr_index_list(struct vmm_msr_list __user *ulist);
+int vmm_vcpu_init_module(void);
+void vmm_vcpu_exit_module(void);
+
+/* vm.c */
+long vmm_vm_create(unsigned long type);
+void vmm_vm_put(struct vmm_vm *vm);
+int vmm_vm_count(void);
+long vmm_check_extension(unsigned long cap);
+const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn);
+
+/* ept.c */
+int vmm_ept_init(struct vmm_vm *vm);
+void vmm_ept_destroy(struct vmm_vm *vm);
+int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
+void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages);
+void vmm_ept_flush(struct vmm_vm *vm);
+extern const struct mmu_notifier_ops vmm_ept_mn_ops;
+
+/* vmenter.S */
+int vmm_vmx_enter(struct vmm_entry_state *es, bool launched);
+void vmm_vmx_exit_point(void);
+void vmm_do_nmi(unsigned long handler);
+
+#endif /* VMM_VCPU_H */

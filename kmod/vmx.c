@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMX capabilities and VMX root operation.
+ *
+ * Policy: VMX is turned on, on every online CPU, when the first VM is
+ * created and turned off when the last one is destroyed.  While no vmm VM
+ * exists the CPUs are left alone, so another hypervisor (kvm_intel) can use
+ * VMX.  A CPU whose CR4.VMXE is already set belongs to someone else: we fail
+ * with -EBUSY and leave every CPU as we found it.  CPU hotplug, reboot,
+ * crash and module unload all end with VMX off.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/reboot.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/perf_event.h>
+#include <asm/reboot.h>
+#include <asm/tlbflush.h>
+
+#include "vmm.h"
+#include "vmx_ops.h"
+#include "vcpu.h"
+
+struct vmm_caps vmm_caps __read_mostly;
+bool vmm_rebooting;
+
+/* VMX_BASIC (SDM Vol. 3D A.1): the fields we use. */
+#define BASIC_REVISION_MASK	GENMASK_ULL(30, 0)
+#define BASIC_SIZE_SHIFT	32
+#define BASIC_SIZE_MASK		GENMASK_ULL(44, 32)
+#define BASIC_32BIT_ADDR	BIT_ULL(48)
+#define BASIC_MEMTYPE_SHIFT	50
+#define BASIC_MEMTYPE_MASK	GENMASK_ULL(53, 50)
+#define BASIC_MEMTYPE_WB	6
+#define BASIC_TRUE_CTLS		BIT_ULL(55)
+
+static DEFINE_PER_CPU(void *, vmxon_region);
+static DEFINE_PER_CPU(bool, vmx_on);
+static DEFINE_MUTEX(vmx_lock);		/* serialises get/put */
+static unsigned int vmx_users;		/* VMs alive; under vmx_lock */
+static int hp_state = -1;
+static bool own_emergency_cb;
+
+void vmm_vmwrite_error(unsigned long field, unsigned long value)
+{
+	pr_err_ratelimited("vmwrite %#lx value %#lx failed: error %u\n",
+			   field, value, vmcs_read32(VM_INSTRUCTION_ERROR));
+}
+
+void vmm_insn_error(const char *insn, u64 arg)
+{
+	pr_err_ratelimited("%s %#llx failed\n", insn, arg);
+}
+
+void vmm_insn_fault(const char *insn)
+{
+	/* Expected only once the reboot path has turned VMX off. */
+	if (!READ_ONCE(vmm_rebooting))
+		pr_err_ratelimited("%s faulted: VMX is off on CPU %d\n",
+				   insn, raw_smp_processor_id());
+}
+
+/*
+ * Combine the bits we require and the bits we would like with what the
+ * capability MSR allows: its low word holds bits that must be 1, its high
+ * word bits that may be 1 (SDM Vol. 3D A.3).
+ */
+static int adjust_ctls(u32 required, u32 optional, u32 msr, u32 *out,
+		       const char *what)
+{
+	u32 lo, hi, ctl;
+
+	rdmsr(msr, lo, hi);
+	ctl = ((required | optional) & hi) | lo;
+	if (required & ~ctl) {
+		pr_err("CPU lacks required %s controls %#x\n", what,
+		       required & ~ctl);
+		return -EOPNOTSUPP;
+	}
+	*out = ctl;
+	return 0;
+}
+
+static int check_feature_control(void)
+{
+	u64 fc;
+
+	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &fc))
+		return -ENODEV;
+	/*
+	 * The kernel's early CPU setup locks IA32_FEATURE_CONTROL with VMX
+	 * enabled when firmware left it unlocked; anything else is the
+	 * firmware's choice and we respect it.
+	 */
+	if (!(fc & FEAT_CTL_LOCKED) ||
+	    !(fc & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_err("VMX disabled by IA32_FEATURE_CONTROL (%#llx); enable it in the firmware\n",
+		       fc);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int vmm_caps_probe(void)
+{
+	struct vmm_caps *c = &vmm_caps;
+	bool true_ctls;
+	int r;
+
+	if (!boot_cpu_has(X86_FEATURE_VMX)) {
+		pr_err("CPU has no VMX (CPUID.1:ECX.VMX = 0)\n");
+		return -ENODEV;
+	}
+	r = check_feature_control();
+	if (r)
+		return r;
+
+	rdmsrl(MSR_IA32_VMX_BASIC, c->basic);
+	c->revision_id = c->basic & BASIC_REVISION_MASK;
+	c->vmcs_size = (c->basic & BASIC_SIZE_MASK) >> BASIC_SIZE_SHIFT;
+	if (c->vmcs_size > PAGE_SIZE || (c->basic & BASIC_32BIT_ADDR) ||
+	    ((c->basic & BASIC_MEMTYPE_MASK) >> BASIC_MEMTYPE_SHIFT) !=
+	    BASIC_MEMTYPE_WB) {
+		pr_err("unsupported VMX_BASIC %#llx\n", c->basic);
+		return -EOPNOTSUPP;
+	}
+	true_ctls = c->basic & BASIC_TRUE_CTLS;
+
+	/*
+	 * Pin-based: host interrupts and NMIs always leave the guest.
+	 * Interrupts are not acknowledged on exit; they stay pending and are
+	 * taken by the host as soon as it enables interrupts again.
+	 */
+	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+			true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+				    MSR_IA32_VMX_PINBASED_CTLS,
+			&c->pin_based, "pin-based");
+	if (r)
+		return r;
+
+	/*
+	 * Primary processor-based: exit on HLT, on every port access, on
+	 * MOV DR, MWAIT/MONITOR and RDPMC (the guest never reaches host
+	 * counters), and on CR8 accesses, which would otherwise reach the
+	 * host's TPR (no TPR shadow is used).  CR3 exiting is not wanted
+	 * with EPT; the TRUE MSRs let us clear it.
+	 */
+	r = adjust_ctls(CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+			CPU_BASED_MOV_DR_EXITING | CPU_BASED_MWAIT_EXITING |
+			CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
+			CPU_BASED_CR8_LOAD_EXITING |
+			CPU_BASED_CR8_STORE_EXITING |
+			CPU_BASED_USE_TSC_OFFSETTING |
+			CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+			CPU_BASED_USE_MSR_BITMAPS,
+			true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+				    MSR_IA32_VMX_PROCBASED_CTLS,
+			&c->cpu_based, "processor-based");
+	if (r)
+		return r;
+	if (c->cpu_based & (CPU_BASED_CR3_LOAD_EXITING |
+			    CPU_BASED_CR3_STORE_EXITING)) {
+		/* Harmless but slow: handled as a plain CR access exit. */
+		pr_info("CPU forces CR3 exiting\n");
+	}
+
+	r = adjust_ctls(SECONDARY_EXEC_ENABLE_EPT |
+			SECONDARY_EXEC_UNRESTRICTED_GUEST |
+			SECONDARY_EXEC_WBINVD_EXITING,
+			SECONDARY_EXEC_ENABLE_VPID,
+			MSR_IA32_VMX_PROCBASED_CTLS2, &c->cpu_based2,
+			"secondary");
+	if (r)
+		return r;
+
+	/*
+	 * Exit/entry: a 64-bit host; EFER and PAT switched by the CPU;
+	 * debug controls saved and loaded (the guest's DR7 lives in the VMCS).
+	 */
+	r = adjust_ctls(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
+			VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
+			VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS, 0,
+			true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+				    MSR_IA32_VMX_EXIT_CTLS,
+			&c->exit_ctls, "VM-exit");
+	if (r)
+		return r;
+	r = adjust_ctls(VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT |
+			VM_ENTRY_LOAD_DEBUG_CONTROLS, 0,
+			true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+				    MSR_IA32_VMX_ENTRY_CTLS,
+			&c->entry_ctls, "VM-entry");
+	if (r)
+		return r;
+	/* IA-32e mode guest is set per entry from the guest's EFER.LMA. */
+	c->entry_ctls &= ~VM_ENTRY_IA32E_MODE;
+
+	rdmsrl(MSR_IA32_VMX_MISC, c->misc);
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, c->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
+
+	if (!(c->ept_vpid & VMX_EPT_PAGE_WALK_4_BIT) ||
+	    !(c->ept_vpid & VMX_EPTP_WB_BIT) ||
+	    !(c->ept_vpid & VMX_EPT_INVEPT_BIT) ||
+	    !(c->ept_vpid & (VMX_EPT_EXTENT_CONTEXT_BIT |
+			     VMX_EPT_EXTENT_GLOBAL_BIT))) {
+		pr_err("EPT lacks 4-level walks, WB tables or INVEPT (%#llx)\n",
+		       c->ept_vpid);
+		return -EOPNOTSUPP;
+	}
+	/* VPID is only worth it with a way to flush one VPID's entries. */
+	if (!(c->ept_vpid & (VMX_VPID_INVVPID_BIT << 32)) ||
+	    !(c->ept_vpid & ((VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
+			      VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT) << 32)))
+		c->cpu_based2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+
+	pr_info("VMX revision %#x, EPT%s%s, VPID %s\n", c->revision_id,
+		vmm_has_ept_2m() ? " 2M" : "",
+		(c->ept_vpid & VMX_EPT_AD_BIT) ? " A/D" : "",
+		vmm_has_vpid() ? "on" : "off");
+	return 0;
+}
+
+/* Flush every EPT-derived translation on this CPU. */
+static void ept_flush_all(void)
+{
+	if (vmm_caps.ept_vpid & VMX_EPT_EXTENT_GLOBAL_BIT)
+		__invept(VMX_EPT_EXTENT_GLOBAL, 0, 0);
+}
+
+/* Runs on the CPU in question, with preemption disabled. */
+static int vmx_cpu_on(void)
+{
+	int cpu = smp_processor_id();
+	u64 pa = __pa(per_cpu(vmxon_region, cpu));
+	int r;
+
+	if (per_cpu(vmx_on, cpu))
+		return 0;
+	if (cr4_read_shadow() & X86_CR4_VMXE)
+		return -EBUSY;	/* another hypervisor is in VMX operation */
+	/*
+	 * VMXON requires CR0 and CR4 to respect the fixed-bit MSRs (SDM Vol.
+	 * 3C 24.8); a running 64-bit kernel satisfies CR0, and CR4.VMXE is
+	 * the only CR4 bit we change.
+	 */
+	if ((read_cr0() & vmm_caps.cr0_fixed0) != vmm_caps.cr0_fixed0 ||
+	    ((cr4_read_shadow() | X86_CR4_VMXE) & vmm_caps.cr4_fixed0) !=
+	    vmm_caps.cr4_fixed0)
+		return -EOPNOTSUPP;
+
+	intel_pt_handle_vmx(1);
+	cr4_set_bits(X86_CR4_VMXE);
+	r = __vmxon(pa);
+	if (r) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		intel_pt_handle_vmx(0);
+		return r;
+	}
+	ept_flush_all();
+	per_cpu(vmx_on, cpu) = true;
+	return 0;
+}
+
+static void vmx_cpu_off(void)
+{
+	int cpu = smp_processor_id();
+
+	if (!per_cpu(vmx_on, cpu))
+		return;
+	vmm_vcpu_clear_local();
+	__vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+	intel_pt_handle_vmx(0);
+	per_cpu(vmx_on, cpu) = false;
+}
+
+static void vmx_cpu_on_ipi(void *arg)
+{
+	atomic_t *failed = arg;
+	int r = vmx_cpu_on();
+
+	if (r)
+		atomic_cmpxchg(failed, 0, r);
+}
+
+static void vmx_cpu_off_ipi(void *arg)
+{
+	vmx_cpu_off();
+}
+
+/*
+ * Crash and emergency reboot: called on each CPU with interrupts off, at a
+ * time when nothing else will run.  VMCLEAR what is loaded so memory holds
+ * the VMCS contents, then leave VMX operation so INIT works again.
+ */
+static void vmx_emergency_off(void)
+{
+	WRITE_ONCE(vmm_rebooting, true);
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	vmm_vcpu_clear_local();
+	__vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/*
+ * The kernel has a single slot for the emergency callback, and kvm_intel
+ * takes it at load time; its callback turns VMX off on any CPU that has
+ * CR4.VMXE set, which covers us as well.  So we take the slot only while we
+ * own VMX and no KVM core is loaded.
+ */
+static void emergency_cb_register(void)
+{
+	void *kvm = __symbol_get("kvm_rebooting");
+
+	if (kvm) {
+		__symbol_put("kvm_rebooting");
+		return;
+	}
+	cpu_emergency_register_virt_callback(vmx_emergency_off);
+	own_emergency_cb = true;
+}
+
+static void emergency_cb_unregister(void)
+{
+	if (!own_emergency_cb)
+		return;
+	cpu_emergency_unregister_virt_callback(vmx_emergency_off);
+	own_emergency_cb = false;
+}
+
+/* Take a reference on VMX root operation: on for the first VM. */
+int vmm_vmx_get(void)
+{
+	atomic_t failed = ATOMIC_INIT(0);
+	int r = 0;
+
+	cpus_read_lock();
+	mutex_lock(&vmx_lock);
+	if (READ_ONCE(vmm_rebooting)) {
+		r = -EIO;
+		goto out;
+	}
+	if (vmx_users++)
+		goto out;
+	on_each_cpu(vmx_cpu_on_ipi, &failed, 1);
+	r = atomic_read(&failed);
+	if (r) {
+		on_each_cpu(vmx_cpu_off_ipi, NULL, 1);
+		vmx_users = 0;
+		if (r == -EBUSY)
+			pr_warn_ratelimited("VMX is in use by another hypervisor\n");
+		goto out;
+	}
+	emergency_cb_register();
+out:
+	mutex_unlock(&vmx_lock);
+	cpus_read_unlock();
+	return r;
+}
+
+/* Drop a reference: off after the last VM. */
+void vmm_vmx_put(void)
+{
+	cpus_read_lock();
+	mutex_lock(&vmx_lock);
+	if (!WARN_ON_ONCE(!vmx_users) && !--vmx_users) {
+		on_each_cpu(vmx_cpu_off_ipi, NULL, 1);
+		emergency_cb_unregister();
+	}
+	mutex_unlock(&vmx_lock);
+	cpus_read_unlock();
+}
+
+unsigned int vmm_vmx_users(void)
+{
+	return READ_ONCE(vmx_users);
+}
+
+void vmm_vmx_cpumask(struct cpumask *mask)
+{
+	int cpu;
+
+	cpumask_clear(mask);
+	for_each_online_cpu(cpu)
+		if (READ_ONCE(per_cpu(vmx_on, cpu)))
+			cpumask_set_cpu(cpu, mask);
+}
+
+/*
+ * Hotplug callbacks run on the CPU coming up or going down, with the
+ * hotplug lock held for writing: vmm_vmx_get/put hold it for reading, so
+ * vmx_users cannot change under us.
+ */
+static int vmx_cpu_online(unsigned int cpu)
+{
+	int r = 0;
+
+	if (vmx_users && !READ_ONCE(vmm_rebooting)) {
+		preempt_disable();
+		r = vmx_cpu_on();
+		preempt_enable();
+		if (r)
+			pr_err("CPU %u: VMXON failed (%d)\n", cpu, r);
+	}
+	return r;
+}
+
+static int vmx_cpu_offline(unsigned int cpu)
+{
+	preempt_disable();
+	vmx_cpu_off();
+	preempt_enable();
+	return 0;
+}
+
+static int vmx_reboot(struct notifier_block *nb, unsigned long code,
+		      void *unused)
+{
+	WRITE_ONCE(vmm_rebooting, true);
+	on_each_cpu(vmx_cpu_off_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vmx_reboot_nb = {
+	.notifier_call = vmx_reboot,
+};
+
+static void free_vmxon_regions(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		free_page((unsigned long)per_cpu(vmxon_region, cpu));
+		per_cpu(vmxon_region, cpu) = NULL;
+	}
+}
+
+int vmm_vmx_init(void)
+{
+	int cpu, r;
+
+	for_each_possible_cpu(cpu) {
+		u32 *region = (u32 *)get_zeroed_page(GFP_KERNEL);
+
+		if (!region) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		/* SDM Vol. 3C 24.11.5: the region starts with the revision. */
+		region[0] = vmm_caps.revision_id;
+		per_cpu(vmxon_region, cpu) = region;
+	}
+
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "vmm:online",
+			      vmx_cpu_online, vmx_cpu_offline);
+	if (r < 0)
+		goto out_free;
+	hp_state = r;
+
+	r = register_reboot_notifier(&vmx_reboot_nb);
+	if (r)
+		goto out_hp;
+	return 0;
+
+out_hp:
+	cpuhp_remove_state(hp_state);
+out_free:
+	free_vmxon_regions();
+	return r;
+}
+
+void vmm_vmx_exit(void)
+{
+	/* Every VM holds a module reference, so none exists here. */
+	WARN_ON(vmx_users);
+	unregister_reboot_notifier(&vmx_reboot_nb);
+	cpuhp_remove_state(hp_state);
+	free_vmxon_regions();
+}
