@@ -866,7 +866,8 @@ void vmm_vcpu_free(struct vmm_vcpu *vcpu)
 	if (vcpu->vpid)
 		ida_free(&vmm_vpid_ida, vcpu->vpid);
 	fpu_free_guest_fpstate(&vcpu->fpu);	/* copes with none allocated */
-	free_pages((unsigned long)vcpu->run, get_order(VMM_RUN_PAGES * PAGE_SIZE));
+	if (vcpu->run)
+		free_pages_exact(vcpu->run, VMM_RUN_PAGES * PAGE_SIZE);
 	free_page((unsigned long)vcpu->vmcs);
 	kfree(vcpu->cpuid);
 	kfree(vcpu);
@@ -891,8 +892,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 
 	r = -ENOMEM;
 	vcpu->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vcpu->run = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-					     get_order(VMM_RUN_PAGES * PAGE_SIZE));
+	/* Order-0 pages, each with its own count: vcpu_fault() maps them. */
+	vcpu->run = alloc_pages_exact(VMM_RUN_PAGES * PAGE_SIZE,
+				      GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!vcpu->vmcs || !vcpu->run || !fpu_alloc_guest_fpstate(&vcpu->fpu))
 		goto out_free;
 	/* SDM Vol. 3C 25.2: the region starts with the VMCS revision. */

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# kselftest-style runner: runs every test in tests.list (one per line, in
+# order), nests each one's TAP output under "# ", and prints one result
+# line per test.  Exit 0 when none failed.
+cd "$(dirname "$0")" || exit 1
+tests=$(grep -v '^#' tests.list)
+set -- $tests
+echo "TAP version 13"
+echo "1..$#"
+i=0 rc=0
+tmo=${VMM_TEST_TIMEOUT:-900}
+for t in "$@"; do
+	i=$((i + 1))
+	echo "# selftests: vmm: $t"
+	{ timeout "$tmo" "./$t" 2>&1; echo $? > /tmp/vmm-test.rc; } |
+		while IFS= read -r l; do echo "# $l"; done
+	s=$(cat /tmp/vmm-test.rc)
+	case $s in
+	0) echo "ok $i selftests: vmm: $t" ;;
+	4) echo "ok $i selftests: vmm: $t # SKIP" ;;
+	*) echo "not ok $i selftests: vmm: $t # exit=$s"; rc=1 ;;
+	esac
+done
+exit $rc

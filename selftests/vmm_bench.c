@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm_bench: exit-path and start-up figures through the KVM API only, so
+ * the same binary measures /dev/vmm and /dev/kvm.
+ *
+ *   vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS]
+ *       print "name ticks" lines: TSC ticks per iteration of
+ *         cpuid_exit    a CPUID exit handled in the kernel
+ *         out_exit      an OUT exit to userspace and back
+ *         hlt_exit      a HLT exit to userspace and back
+ *         vm_touch      create a VM with one vCPU and MIB MiB, let the
+ *                       guest write one byte in every 4 KiB page, destroy it
+ *   vmm_bench -c A.txt B.txt
+ *       print two such outputs side by side with the ratio A/B
+ *
+ * The guest runs in 64-bit mode with identity-mapped 2 MiB pages.  Under
+ * the emulator (clock: sync=none) TSC ticks count emulated work, not
+ * wall time.  A benchmark, not a test: it prints figures and judges
+ * nothing but its own errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <linux/vmm.h>
+
+#define GDT_GPA		0x1000
+#define PML4_GPA	0x2000
+#define PDPT_GPA	0x3000
+#define PD_GPA		0x4000
+#define CODE_GPA	0x10000
+#define STACK_GPA	0x80000
+#define TOUCH_GPA	0x200000
+
+/* Guest code: position-independent snippets copied to CODE_GPA. */
+#define GUEST(name, body)					\
+	asm(".pushsection .rodata\n"				\
+	    ".code64\n"						\
+	    #name "_start:\n" body "\n" #name "_end:\n"		\
+	    ".popsection");					\
+	extern const unsigned char name##_start[], name##_end[]
+
+/* r8 = iterations */
+GUEST(g_cpuid, "1: xor %eax, %eax; cpuid; dec %r8; jnz 1b; hlt");
+GUEST(g_out, "1: out %al, $0x80; jmp 1b");
+GUEST(g_hlt, "1: hlt; jmp 1b");
+/* rdi = first byte, r9 = pages */
+GUEST(g_touch, "1: movb $1, (%rdi); add $4096, %rdi; dec %r9; jnz 1b; hlt");
+
+static int sys_fd;
+static struct vmm_cpuid2 *cpuid;
+static int mmap_size;
+
+struct vm {
+	int fd, vcpu;
+	struct vmm_run *run;
+	unsigned char *mem;
+	size_t size;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "vmm_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void vm_create(struct vm *v, size_t size, const unsigned char *code,
+		      size_t code_len)
+{
+	struct vmm_userspace_memory_region mem = { 0 };
+	struct vmm_segment cs = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11,
+		.present = 1, .s = 1, .l = 1, .g = 1,
+	};
+	struct vmm_segment ds = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 3,
+		.present = 1, .s = 1, .db = 1, .g = 1,
+	};
+	struct vmm_segment tr = {
+		.limit = 0x67, .selector = 0x18, .type = 11, .present = 1,
+	};
+	struct vmm_sregs sregs;
+	struct vmm_regs regs = { 0 };
+	uint64_t *gdt, *pml4, *pdpt, *pd;
+	int i;
+
+	v->size = size;
+	v->fd = ioctl(sys_fd, VMM_CREATE_VM, 0);
+	if (v->fd < 0)
+		die("CREATE_VM");
+	v->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v->mem == MAP_FAILED)
+		die("mmap guest memory");
+	mem.memory_size = size;
+	mem.userspace_addr = (uintptr_t)v->mem;
+	if (ioctl(v->fd, VMM_SET_USER_MEMORY_REGION, &mem) < 0)
+		die("SET_USER_MEMORY_REGION");
+
+	/* Flat GDT: null, 64-bit code, data, and a TSS slot for TR. */
+	gdt = (uint64_t *)(v->mem + GDT_GPA);
+	gdt[1] = 0x00af9b000000ffffULL;
+	gdt[2] = 0x00cf93000000ffffULL;
+	gdt[3] = 0x00008b0000000067ULL;
+	/* Identity map of the first GiB in 2 MiB pages. */
+	pml4 = (uint64_t *)(v->mem + PML4_GPA);
+	pdpt = (uint64_t *)(v->mem + PDPT_GPA);
+	pd = (uint64_t *)(v->mem + PD_GPA);
+	pml4[0] = PDPT_GPA | 3;
+	pdpt[0] = PD_GPA | 3;
+	for (i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	memcpy(v->mem + CODE_GPA, code, code_len);
+
+	v->vcpu = ioctl(v->fd, VMM_CREATE_VCPU, 0);
+	if (v->vcpu < 0)
+		die("CREATE_VCPU");
+	v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->vcpu, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap run");
+	/* KVM wants the CPUID set before long mode is entered. */
+	if (ioctl(v->vcpu, VMM_SET_CPUID2, cpuid) < 0)
+		die("SET_CPUID2");
+	if (ioctl(v->vcpu, VMM_GET_SREGS, &sregs) < 0)
+		die("GET_SREGS");
+	sregs.cs = cs;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
+	sregs.tr = tr;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 0x620;		/* OSXMMEXCPT OSFXSR PAE */
+	sregs.efer = 0x500;		/* LMA LME */
+	if (ioctl(v->vcpu, VMM_SET_SREGS, &sregs) < 0)
+		die("SET_SREGS");
+	regs.rip = CODE_GPA;
+	regs.rsp = STACK_GPA;
+	regs.rflags = 2;
+	regs.rdi = TOUCH_GPA;
+	regs.r8 = 1;
+	regs.r9 = 1;
+	if (ioctl(v->vcpu, VMM_SET_REGS, &regs) < 0)
+		die("SET_REGS");
+}
+
+static void vm_destroy(struct vm *v)
+{
+	munmap(v->run, mmap_size);
+	munmap(v->mem, v->size);
+	close(v->vcpu);
+	close(v->fd);
+}
+
+/* Restart the guest at its first instruction with r8 or r9 = val. */
+static void set_reg(struct vm *v, int r8, uint64_t val)
+{
+	struct vmm_regs regs;
+
+	if (ioctl(v->vcpu, VMM_GET_REGS, &regs) < 0)
+		die("GET_REGS");
+	regs.rip = CODE_GPA;
+	if (r8)
+		regs.r8 = val;
+	else
+		regs.r9 = val;
+	if (ioctl(v->vcpu, VMM_SET_REGS, &regs) < 0)
+		die("SET_REGS");
+}
+
+static void run_expect(struct vm *v, unsigned int reason)
+{
+	if (ioctl(v->vcpu, VMM_RUN, 0) < 0)
+		die("RUN");
+	if (v->run->exit_reason != reason) {
+		struct vmm_regs regs;
+
+		ioctl(v->vcpu, VMM_GET_REGS, &regs);
+		fprintf(stderr, "vmm_bench: exit reason %u, expected %u; rip %#llx",
+			v->run->exit_reason, reason, (unsigned long long)regs.rip);
+		if (v->run->exit_reason == VMM_EXIT_INTERNAL_ERROR)
+			fprintf(stderr, " suberror %u data %#llx %#llx",
+				v->run->internal.suberror,
+				(unsigned long long)v->run->internal.data[0],
+				(unsigned long long)v->run->internal.data[1]);
+		fprintf(stderr, "\n");
+		exit(1);
+	}
+}
+
+#define SNIPPET(n) n##_start, (size_t)(n##_end - n##_start)
+
+static uint64_t bench_cpuid(long n)
+{
+	struct vm v;
+	uint64_t t;
+
+	vm_create(&v, 2 << 20, SNIPPET(g_cpuid));
+	set_reg(&v, 1, 1000);
+	run_expect(&v, VMM_EXIT_HLT);	/* warm-up: EPT faults, caches */
+	set_reg(&v, 1, n);
+	t = __rdtsc();
+	run_expect(&v, VMM_EXIT_HLT);
+	t = __rdtsc() - t;
+	vm_destroy(&v);
+	return t / n;
+}
+
+static uint64_t bench_loop(long n, const unsigned char *code, size_t len,
+			   unsigned int reason)
+{
+	struct vm v;
+	uint64_t t;
+	long i;
+
+	vm_create(&v, 2 << 20, code, len);
+	for (i = 0; i < 100; i++)
+		run_expect(&v, reason);
+	t = __rdtsc();
+	for (i = 0; i < n; i++)
+		run_expect(&v, reason);
+	t = __rdtsc() - t;
+	vm_destroy(&v);
+	return t / n;
+}
+
+static uint64_t bench_touch(int mib, int reps)
+{
+	uint64_t t, best = UINT64_MAX;
+	struct vm v;
+	int i;
+
+	for (i = 0; i < reps; i++) {
+		t = __rdtsc();
+		vm_create(&v, TOUCH_GPA + ((size_t)mib << 20), SNIPPET(g_touch));
+		set_reg(&v, 0, (uint64_t)mib << 8);
+		run_expect(&v, VMM_EXIT_HLT);
+		vm_destroy(&v);
+		t = __rdtsc() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* -c: two result files side by side. */
+static int compare(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+	char la[256], lb[256], na[64], nb[64];
+	unsigned long long va, vb;
+
+	if (!fa || !fb)
+		die("open results");
+	printf("%-14s %14s %14s %8s\n", "figure", a, b, "ratio");
+	while (fgets(la, sizeof(la), fa) && fgets(lb, sizeof(lb), fb)) {
+		if (la[0] == '#' || lb[0] == '#')
+			continue;
+		if (sscanf(la, "%63s %llu", na, &va) != 2 ||
+		    sscanf(lb, "%63s %llu", nb, &vb) != 2 || strcmp(na, nb))
+			continue;
+		printf("%-14s %14llu %14llu %8.2f\n", na, va, vb,
+		       vb ? (double)va / vb : 0.0);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dev = "/dev/vmm";
+	long n = 20000;
+	int mib = 64, reps = 2, opt;
+
+	while ((opt = getopt(argc, argv, "d:n:m:r:c")) != -1) {
+		switch (opt) {
+		case 'd': dev = optarg; break;
+		case 'n': n = atol(optarg); break;
+		case 'm': mib = atoi(optarg); break;
+		case 'r': reps = atoi(optarg); break;
+		case 'c':
+			if (argc - optind != 2)
+				goto usage;
+			return compare(argv[optind], argv[optind + 1]);
+		default:
+			goto usage;
+		}
+	}
+	if (n <= 0 || mib <= 0 || mib > 1000 || reps <= 0)
+		goto usage;
+
+	sys_fd = open(dev, O_RDWR);
+	if (sys_fd < 0)
+		die(dev);
+	mmap_size = ioctl(sys_fd, VMM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size <= 0)
+		die("GET_VCPU_MMAP_SIZE");
+	cpuid = calloc(1, sizeof(*cpuid) + 100 * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		die("calloc");
+	cpuid->nent = 100;
+	if (ioctl(sys_fd, VMM_GET_SUPPORTED_CPUID, cpuid) < 0)
+		die("GET_SUPPORTED_CPUID");
+
+	printf("# vmm_bench %s: TSC ticks per iteration, %ld iterations, %d MiB touched\n",
+	       dev, n, mib);
+	printf("cpuid_exit %llu\n", (unsigned long long)bench_cpuid(n));
+	printf("out_exit %llu\n", (unsigned long long)
+	       bench_loop(n, SNIPPET(g_out), VMM_EXIT_IO));
+	printf("hlt_exit %llu\n", (unsigned long long)
+	       bench_loop(n, SNIPPET(g_hlt), VMM_EXIT_HLT));
+	printf("vm_touch %llu\n", (unsigned long long)bench_touch(mib, reps));
+	return 0;
+usage:
+	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] | -c A B\n");
+	return 2;
+}
