@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <linux/vmm.h>
 
-#include "lib/tap.h"
+#include "test_util.h"
 
 static const char *dev = "/dev/vmm";
 
