@@ -60,7 +60,10 @@ static void filter(struct vmm_cpuid_entry2 *e)
 		break;
 	case 7:
 		if (e->index) {
-			e->eax = e->ebx = e->ecx = e->edx = 0;
+			e->eax = 0;
+			e->ebx = 0;
+			e->ecx = 0;
+			e->edx = 0;
 			break;
 		}
 		e->eax = 0;		/* only subleaf 0 */
@@ -86,7 +89,9 @@ static void filter(struct vmm_cpuid_entry2 *e)
 		} else if (e->index == 1) {
 			/* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES or XFD. */
 			e->eax &= BIT(0) | BIT(1) | BIT(2);
-			e->ebx = e->ecx = e->edx = 0;
+			e->ebx = 0;
+			e->ecx = 0;
+			e->edx = 0;
 		}
 		break;
 	case 0x80000001:

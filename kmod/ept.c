@@ -180,6 +180,7 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 
 retry:
 	seq = READ_ONCE(vm->mmu_seq);
+	/* Sample the sequence before the slots: pairs with vm_set_memory(). */
 	smp_rmb();
 	rcu_read_lock();
 	slot = vmm_find_slot(rcu_dereference(vm->slots), gfn);

@@ -934,7 +934,7 @@ static int handle_xsetbv(struct vmm_vcpu *vcpu)
 	 */
 	if ((u32)g[VMM_RCX] != 0 || !(x & XFEATURE_MASK_FP) ||
 	    ((x & XFEATURE_MASK_YMM) && !(x & XFEATURE_MASK_SSE)) ||
-	    (x & ~vmm_host_xcr0))
+	    (x & ~vmm_guest_xcr0))
 		return inject_gp(vcpu);
 	if ((x & XFEATURE_MASK_AVX512) &&
 	    (x & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512)

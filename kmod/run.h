@@ -13,6 +13,7 @@
 
 extern u64 vmm_host_efer;
 extern u64 vmm_host_xcr0;
+extern u64 vmm_guest_xcr0;	/* XCR0 bits a guest may set */
 
 /* vcpu.c */
 int vmm_vcpu_load(struct vmm_vcpu *vcpu);

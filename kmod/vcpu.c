@@ -182,14 +182,28 @@ struct seg_fields {
 	u32 sel, base, limit, ar;
 };
 
-#define SEG(name) { GUEST_##name##_SELECTOR, GUEST_##name##_BASE, \
-		    GUEST_##name##_LIMIT, GUEST_##name##_AR_BYTES }
-enum { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR, SEG_LDTR,
-       NR_SEGS };
+enum {
+	SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR, SEG_LDTR,
+	NR_SEGS
+};
+
 static const struct seg_fields seg_fields[NR_SEGS] = {
-	[SEG_CS] = SEG(CS), [SEG_DS] = SEG(DS), [SEG_ES] = SEG(ES),
-	[SEG_FS] = SEG(FS), [SEG_GS] = SEG(GS), [SEG_SS] = SEG(SS),
-	[SEG_TR] = SEG(TR), [SEG_LDTR] = SEG(LDTR),
+	[SEG_CS] = { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT,
+		     GUEST_CS_AR_BYTES },
+	[SEG_DS] = { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT,
+		     GUEST_DS_AR_BYTES },
+	[SEG_ES] = { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT,
+		     GUEST_ES_AR_BYTES },
+	[SEG_FS] = { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT,
+		     GUEST_FS_AR_BYTES },
+	[SEG_GS] = { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT,
+		     GUEST_GS_AR_BYTES },
+	[SEG_SS] = { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT,
+		     GUEST_SS_AR_BYTES },
+	[SEG_TR] = { GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT,
+		     GUEST_TR_AR_BYTES },
+	[SEG_LDTR] = { GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
+		       GUEST_LDTR_AR_BYTES },
 };
 
 static void seg_write(int i, const struct vmm_segment *s)
@@ -970,6 +984,10 @@ int vmm_vcpu_init_module(void)
 	rdmsrl(MSR_IA32_SYSENTER_EIP, host_sysenter_eip);
 	if (boot_cpu_has(X86_FEATURE_XSAVE))
 		vmm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/* x87, SSE, AVX and AVX-512: the state the guest fpstate holds. */
+	vmm_guest_xcr0 = vmm_host_xcr0 & (XFEATURE_MASK_FPSSE |
+					  XFEATURE_MASK_YMM |
+					  XFEATURE_MASK_AVX512);
 
 	/* Every MSR access exits, but for the bases that live in the VMCS. */
 	vmm_msr_bitmap = (unsigned long *)__get_free_page(GFP_KERNEL);

@@ -23,18 +23,20 @@ void vmm_insn_fault(const char *insn);
  * Field encodings carry their width in bits 14:13 (SDM Vol. 3D B.0):
  * 0 = 16-bit, 1 = 64-bit, 2 = 32-bit, 3 = natural width.  Bit 0 set
  * selects the high half of a 64-bit field, which a 64-bit host never uses.
+ * The accessors check a constant field at compile time.
  */
-#define VMCS_WIDTH(f)		(((f) >> 13) & 3)
-#define VMCS_CHECK(f, w)						\
-	BUILD_BUG_ON_MSG(__builtin_constant_p(f) &&			\
-			 (VMCS_WIDTH(f) != (w) || ((f) & 1)),		\
-			 "VMCS field of the wrong width")
+static __always_inline void vmcs_check(unsigned long field, int width)
+{
+	BUILD_BUG_ON_MSG(__builtin_constant_p(field) &&
+			 (((field >> 13) & 3) != width || (field & 1)),
+			 "VMCS field of the wrong width");
+}
 
 static __always_inline unsigned long __vmcs_read(unsigned long field)
 {
 	unsigned long value = 0;
 
-	/* A fault leaves 0 in value; a bad field is a bug caught by the checks. */
+	/* A fault (VMX turned off by the reboot path) leaves 0. */
 	asm volatile("1: vmread %[field], %[value]\n\t"
 		     "2:\n\t"
 		     _ASM_EXTABLE(1b, 2b)
@@ -47,50 +49,118 @@ static __always_inline unsigned long __vmcs_read(unsigned long field)
 static __always_inline void __vmcs_write(unsigned long field,
 					 unsigned long value)
 {
+	/* A fault means VMX was turned off for a reboot: the write is moot. */
 	asm goto("1: vmwrite %[value], %[field]\n\t"
-			  "jna %l[fail]\n\t"
-			  _ASM_EXTABLE(1b, %l[fault])
-			  : : [field] "r" (field), [value] "rm" (value)
-			  : "cc" : fail, fault);
+		 "jna %l[fail]\n\t"
+		 "2:\n\t"
+		 _ASM_EXTABLE(1b, 2b)
+		 : : [field] "r" (field), [value] "rm" (value)
+		 : "cc" : fail);
 	return;
 fail:
 	vmm_vmwrite_error(field, value);
-	return;
-fault:
-	vmm_insn_fault("vmwrite");
 }
 
-#define vmcs_read16(f)	({ VMCS_CHECK(f, 0); (u16)__vmcs_read(f); })
-#define vmcs_read64(f)	({ VMCS_CHECK(f, 1); (u64)__vmcs_read(f); })
-#define vmcs_read32(f)	({ VMCS_CHECK(f, 2); (u32)__vmcs_read(f); })
-#define vmcs_readl(f)	({ VMCS_CHECK(f, 3); __vmcs_read(f); })
-
-#define vmcs_write16(f, v) do { VMCS_CHECK(f, 0); __vmcs_write(f, (u16)(v)); } while (0)
-#define vmcs_write64(f, v) do { VMCS_CHECK(f, 1); __vmcs_write(f, (u64)(v)); } while (0)
-#define vmcs_write32(f, v) do { VMCS_CHECK(f, 2); __vmcs_write(f, (u32)(v)); } while (0)
-#define vmcs_writel(f, v)  do { VMCS_CHECK(f, 3); __vmcs_write(f, (unsigned long)(v)); } while (0)
-
-/* VMXON, VMCLEAR and VMPTRLD take the physical address of a 4 KiB region. */
-#define VMX_PA_INSN(name, insn)						\
-static __always_inline int name(u64 pa)					\
-{									\
-	asm goto("1: " insn " %[pa]\n\t"			\
-			  "jna %l[fail]\n\t"				\
-			  _ASM_EXTABLE(1b, %l[fault])			\
-			  : : [pa] "m" (pa) : "cc", "memory"		\
-			  : fail, fault);				\
-	return 0;							\
-fail:									\
-	vmm_insn_error(insn, pa);					\
-	return -EIO;							\
-fault:									\
-	vmm_insn_fault(insn);						\
-	return -EFAULT;							\
+static __always_inline u16 vmcs_read16(unsigned long field)
+{
+	vmcs_check(field, 0);
+	return __vmcs_read(field);
 }
 
-VMX_PA_INSN(__vmxon, "vmxon")
-VMX_PA_INSN(vmcs_clear, "vmclear")
-VMX_PA_INSN(vmcs_load, "vmptrld")
+static __always_inline u64 vmcs_read64(unsigned long field)
+{
+	vmcs_check(field, 1);
+	return __vmcs_read(field);
+}
+
+static __always_inline u32 vmcs_read32(unsigned long field)
+{
+	vmcs_check(field, 2);
+	return __vmcs_read(field);
+}
+
+static __always_inline unsigned long vmcs_readl(unsigned long field)
+{
+	vmcs_check(field, 3);
+	return __vmcs_read(field);
+}
+
+static __always_inline void vmcs_write16(unsigned long field, u16 value)
+{
+	vmcs_check(field, 0);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_write64(unsigned long field, u64 value)
+{
+	vmcs_check(field, 1);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_write32(unsigned long field, u32 value)
+{
+	vmcs_check(field, 2);
+	__vmcs_write(field, value);
+}
+
+static __always_inline void vmcs_writel(unsigned long field,
+					unsigned long value)
+{
+	vmcs_check(field, 3);
+	__vmcs_write(field, value);
+}
+
+/*
+ * VMXON, VMCLEAR and VMPTRLD take the physical address of a 4 KiB region.
+ * fault starts at 1 and is cleared only if the instruction did not fault.
+ */
+#define VMX_PA_ASM(insn, pa, fail, fault)				\
+	({								\
+		asm volatile("1: " insn " %[p]\n\t"			\
+			     "setna %[f]\n\t"				\
+			     "movb $0, %[x]\n\t"			\
+			     "2:\n\t"					\
+			     _ASM_EXTABLE(1b, 2b)			\
+			     : [f] "+qm" (fail), [x] "+qm" (fault)	\
+			     : [p] "m" (pa) : "cc", "memory");		\
+	})
+
+static inline int vmx_pa_result(const char *insn, u64 pa, u8 fail, u8 fault)
+{
+	if (unlikely(fault)) {
+		vmm_insn_fault(insn);
+		return -EFAULT;
+	}
+	if (unlikely(fail)) {
+		vmm_insn_error(insn, pa);
+		return -EIO;
+	}
+	return 0;
+}
+
+static __always_inline int __vmxon(u64 pa)
+{
+	u8 fail = 0, fault = 1;
+
+	VMX_PA_ASM("vmxon", pa, fail, fault);
+	return vmx_pa_result("vmxon", pa, fail, fault);
+}
+
+static __always_inline int vmcs_clear(u64 pa)
+{
+	u8 fail = 0, fault = 1;
+
+	VMX_PA_ASM("vmclear", pa, fail, fault);
+	return vmx_pa_result("vmclear", pa, fail, fault);
+}
+
+static __always_inline int vmcs_load(u64 pa)
+{
+	u8 fail = 0, fault = 1;
+
+	VMX_PA_ASM("vmptrld", pa, fail, fault);
+	return vmx_pa_result("vmptrld", pa, fail, fault);
+}
 
 /* VMXOFF: a fault means VMX is already off, which is what we want. */
 static __always_inline void __vmxoff(void)
@@ -106,27 +176,38 @@ struct vmm_inv_desc {
 	u64 lo;
 	u64 hi;
 };
+
 static_assert(sizeof(struct vmm_inv_desc) == 16);
 
-#define VMX_INV_INSN(name, insn)					\
-static __always_inline void name(unsigned long type, u64 lo, u64 hi)	\
-{									\
-	struct vmm_inv_desc d = { lo, hi };				\
-									\
-	asm goto("1: " insn " %[d], %[type]\n\t"		\
-			  "jna %l[fail]\n\t"				\
-			  _ASM_EXTABLE(1b, %l[fault])			\
-			  : : [d] "m" (d), [type] "r" (type)		\
-			  : "cc", "memory" : fail, fault);		\
-	return;								\
-fail:									\
-	vmm_insn_error(insn, type);					\
-	return;								\
-fault:									\
-	vmm_insn_fault(insn);						\
+#define VMX_INV_ASM(insn, type, desc, fail)				\
+	({								\
+		asm volatile("1: " insn " %[d], %[t]\n\t"		\
+			     "setna %[f]\n\t"				\
+			     "2:\n\t"					\
+			     _ASM_EXTABLE(1b, 2b)			\
+			     : [f] "+qm" (fail)				\
+			     : [d] "m" (desc), [t] "r" (type)		\
+			     : "cc", "memory");				\
+	})
+
+static __always_inline void __invept(unsigned long type, u64 eptp, u64 gpa)
+{
+	struct vmm_inv_desc d = { eptp, gpa };
+	u8 fail = 0;
+
+	VMX_INV_ASM("invept", type, d, fail);
+	if (unlikely(fail))
+		vmm_insn_error("invept", type);
 }
 
-VMX_INV_INSN(__invept, "invept")
-VMX_INV_INSN(__invvpid, "invvpid")
+static __always_inline void __invvpid(unsigned long type, u16 vpid, u64 gva)
+{
+	struct vmm_inv_desc d = { vpid, gva };
+	u8 fail = 0;
+
+	VMX_INV_ASM("invvpid", type, d, fail);
+	if (unlikely(fail))
+		vmm_insn_error("invvpid", type);
+}
 
 #endif /* VMM_VMX_OPS_H */
