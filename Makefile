@@ -15,7 +15,7 @@ endif
 
 VMTEST := selftests/vmtest/run.sh
 
-.PHONY: all kmod userlib vmmctl selftests check unit demo lint clean install
+.PHONY: all kmod userlib vmmctl selftests check unit demo bench lint clean install
 
 all: kmod userlib vmmctl selftests
 
@@ -43,6 +43,10 @@ check: userlib vmmctl selftests
 
 demo: userlib vmmctl selftests
 	$(VMTEST) --job demo
+
+# The same KVM-API benchmark against vmm and kvm_intel in one boot.
+bench: userlib selftests
+	$(VMTEST) --job bench
 
 lint:
 	scripts/lint.sh

@@ -16,6 +16,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <linux/user-return-notifier.h>
+#include <linux/version.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -29,6 +30,13 @@
 #include "vmx_ops.h"
 #include "vcpu.h"
 #include "run.h"
+
+/* The host's NMI entry for hypervisors: renamed in Linux 6.6. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define vmm_host_nmi_entry	asm_exc_nmi_kvm_vmx
+#else
+#define vmm_host_nmi_entry	asm_exc_nmi_noist
+#endif
 
 /* What an exit handler asks of the loop. */
 enum {
@@ -1152,7 +1160,7 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 			u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
 
 			if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
-				vmm_do_nmi((unsigned long)asm_exc_nmi_noist);
+				vmm_do_nmi((unsigned long)vmm_host_nmi_entry);
 		}
 		if (!(vcpu->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vcpu->launched = true;

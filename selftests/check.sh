@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: everything that can be tested, in one go.
+#   1. the kernel-side static checks (checkpatch --strict, sparse, W=1)
+#   2. the host unit tests, which need no VT-x
+#   3. the selftests in the emulated VT-x host (one boot, 2 CPUs)
+# Prints the totals of each part and a final line for CI, and exits
+# non-zero if anything failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+log=${VMM_CHECK_LOG:-/tmp/vmm-check}
+mkdir -p "$log"
+t0=$(date +%s)
+fail=0
+
+echo "== lint"
+if ! scripts/lint.sh; then
+	fail=1
+fi
+
+echo "== host unit tests"
+make -s -C selftests unit 2>&1 | tee "$log/unit.out"
+unit_rc=$?
+# Leaf results only: nested lines start with "# ok" / "# not ok".
+up=$(grep -c -E '^# ok [0-9]+' "$log/unit.out")
+uf=$(grep -c -E '^# not ok [0-9]+' "$log/unit.out")
+us=$(grep -c -E '^# ok [0-9]+ .*# SKIP' "$log/unit.out")
+up=$((up - us))
+if [ "$unit_rc" -ne 0 ] || [ "$uf" -ne 0 ]; then
+	fail=1
+fi
+
+echo "== emulated VT-x host"
+selftests/vmtest/run.sh --cpus 2 --job check "$@" 2>&1 | tee "$log/vmtest.out"
+if ! grep -q '^vmtest: PASS' "$log/vmtest.out"; then
+	fail=1
+fi
+line=$(grep -E '^vmtest: [0-9]+ passed, [0-9]+ failed' "$log/vmtest.out" | tail -n 1)
+vp=$(echo "$line" | sed -n 's/^vmtest: \([0-9]*\) passed.*/\1/p')
+vf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+vs=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+
+echo
+echo "unit: $up passed, $uf failed, $us skipped"
+echo "emulated host: ${vp:-0} passed, ${vf:-0} failed, ${vs:-0} skipped"
+echo "check took $(( $(date +%s) - t0 )) s"
+[ -n "$vp" ] || { vf=$((${vf:-0} + 1)); fail=1; }
+[ "$fail" -eq 0 ] || [ "$((uf + ${vf:-0}))" -gt 0 ] || uf=$((uf + 1))
+echo "total: $((up + ${vp:-0})) passed, $((uf + ${vf:-0})) failed, $((us + ${vs:-0})) skipped"
+exit $fail
