@@ -89,6 +89,18 @@ static void shared_msrs_restore(struct user_return_notifier *urn)
 	local_irq_restore(flags);
 }
 
+/*
+ * VMX is going off on this CPU (last VM gone, CPU offline): put the host
+ * values back now, so no notifier of ours outlives the module.
+ */
+void vmm_shared_msrs_drop(void)
+{
+	struct shared_msrs *s = this_cpu_ptr(&shared_msrs);
+
+	if (s->registered)
+		shared_msrs_restore(&s->urn);
+}
+
 static void shared_msr_load(struct shared_msrs *s, int i, u64 val)
 {
 	if (likely(s->curr[i] == val))

@@ -65,4 +65,7 @@ unsigned int vmm_vmx_users(void);
 void vmm_vmx_cpumask(struct cpumask *mask);
 extern bool vmm_rebooting;
 
+/* run.c */
+void vmm_shared_msrs_drop(void);
+
 #endif /* VMM_H */

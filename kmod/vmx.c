@@ -279,6 +279,7 @@ static void vmx_cpu_off(void)
 	if (!per_cpu(vmx_on, cpu))
 		return;
 	vmm_vcpu_clear_local();
+	vmm_shared_msrs_drop();
 	__vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 	intel_pt_handle_vmx(0);
