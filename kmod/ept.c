@@ -122,6 +122,40 @@ static bool ept_zap_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
 	return zapped;
 }
 
+/*
+ * Dirty logging: take write access away from the leaves of [gfn, gfn +
+ * npages), so the next write faults and is recorded.  A 2 MiB leaf goes
+ * whole (logged slots are mapped in 4 KiB pages).  Under mmu_lock; the
+ * caller flushes when this returns true.
+ */
+bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+{
+	u64 end = gfn + npages;
+	bool changed = false;
+
+	while (gfn < end) {
+		u64 *table = vm->ept_root, *e = NULL;
+		int level;
+
+		for (level = EPT_LEVELS; level >= 1; level--) {
+			e = &table[ept_index(gfn, level)];
+			if (!(*e & EPT_RWX) || level == 1 || (*e & EPT_LARGE))
+				break;
+			table = ept_table(*e);
+		}
+		if ((*e & EPT_RWX) && (*e & EPT_LARGE)) {
+			WRITE_ONCE(*e, 0);
+			changed = true;
+		} else if ((*e & EPT_RWX) && level == 1 &&
+			   (*e & VMX_EPT_WRITABLE_MASK)) {
+			WRITE_ONCE(*e, *e & ~VMX_EPT_WRITABLE_MASK);
+			changed = true;
+		}
+		gfn = (gfn | ((1ULL << (9 * (level - 1))) - 1)) + 1;
+	}
+	return changed;
+}
+
 void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages)
 {
 	spin_lock(&vm->mmu_lock);
@@ -173,7 +207,9 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	struct vmm_vm *vm = vcpu->vm;
 	const struct vmm_memslot *slot;
 	u64 gfn = gpa >> PAGE_SHIFT, base_gfn, npages, leaf;
-	unsigned long hva, seq, slot_hva;
+	bool write = qual & EPT_VIOLATION_ACC_WRITE, readonly, logged;
+	unsigned long hva, seq, slot_hva, *dirty;
+	u64 perm;
 	u64 *spare = NULL;
 	struct page *page;
 	int level, r;
@@ -192,10 +228,19 @@ retry:
 	base_gfn = slot->base_gfn;
 	npages = slot->npages;
 	slot_hva = slot->hva;
+	readonly = slot->flags & VMM_MEM_READONLY;
+	dirty = slot->dirty_bitmap;
 	rcu_read_unlock();
+	logged = dirty;
+
+	/* A write to a read-only slot is MMIO: the device model sees it. */
+	if (write && readonly) {
+		r = 1;
+		goto out;
+	}
 
 	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
-	r = get_user_pages_fast(hva, 1, FOLL_WRITE, &page);
+	r = get_user_pages_fast(hva, 1, readonly ? 0 : FOLL_WRITE, &page);
 	if (r != 1) {
 		r = r < 0 ? r : -EFAULT;
 		goto out;
@@ -206,7 +251,7 @@ retry:
 	 * lines up with the guest frame and lies wholly inside the slot.
 	 */
 	level = 1;
-	if (vmm_has_ept_2m() && PageCompound(page) &&
+	if (!logged && vmm_has_ept_2m() && PageCompound(page) &&
 	    compound_order(compound_head(page)) >= 9 &&
 	    ((hva >> PAGE_SHIFT) & 511) == (gfn & 511) &&
 	    ALIGN_DOWN(gfn, 512) >= base_gfn &&
@@ -214,12 +259,19 @@ retry:
 	    IS_ALIGNED(page_to_pfn(page) - (gfn & 511), 512))
 		level = 2;
 
+	/*
+	 * Read-only slots never get write access; logged slots get it on
+	 * the first write after each harvest, which marks the page dirty.
+	 */
+	perm = EPT_RWX;
+	if (readonly || (logged && !write))
+		perm &= ~VMX_EPT_WRITABLE_MASK;
 	if (level == 2)
 		leaf = ((u64)(page_to_pfn(page) - (gfn & 511)) << PAGE_SHIFT) |
 		       EPT_LARGE;
 	else
 		leaf = (u64)page_to_pfn(page) << PAGE_SHIFT;
-	leaf |= EPT_RWX | EPT_LEAF_WB;
+	leaf |= perm | EPT_LEAF_WB;
 
 	for (;;) {
 		spin_lock(&vm->mmu_lock);
@@ -231,12 +283,15 @@ retry:
 		}
 		r = ept_map_locked(vm, level == 2 ? ALIGN_DOWN(gfn, 512) : gfn,
 				   leaf, level, &spare);
+		/* Same mmu_seq: the bitmap is still this slot's (vm.c). */
+		if (!r && logged && write)
+			set_bit(gfn - base_gfn, dirty);
 		spin_unlock(&vm->mmu_lock);
 		if (r == -EEXIST) {
 			/* Fall back to a 4 KiB leaf for this very page. */
 			level = 1;
 			leaf = ((u64)page_to_pfn(page) << PAGE_SHIFT) |
-			       EPT_RWX | EPT_LEAF_WB;
+			       perm | EPT_LEAF_WB;
 			continue;
 		}
 		if (r != -EAGAIN)

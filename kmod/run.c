@@ -16,7 +16,6 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <linux/user-return-notifier.h>
-#include <linux/version.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -31,8 +30,8 @@
 #include "vcpu.h"
 #include "run.h"
 
-/* The host's NMI entry for hypervisors: renamed in Linux 6.6. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+/* The host's NMI entry for hypervisors: renamed in Linux 6.6 (Kbuild). */
+#ifdef VMM_HAVE_NMI_KVM_VMX
 #define vmm_host_nmi_entry	asm_exc_nmi_kvm_vmx
 #else
 #define vmm_host_nmi_entry	asm_exc_nmi_noist

@@ -25,6 +25,7 @@ struct vmm_memslot {
 	u64 base_gfn;
 	u64 npages;
 	unsigned long hva;
+	unsigned long *dirty_bitmap;	/* with VMM_MEM_LOG_DIRTY_PAGES */
 	u32 flags;
 	u16 id;
 };
@@ -55,6 +56,9 @@ struct vmm_vm {
 	long mmu_invalidating;
 	unsigned long ept_pages;	/* table pages in use */
 	struct mmu_notifier mn;
+
+	bool manual_protect;		/* VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	bool initially_set;
 
 	int nr_vcpus;
 	struct vmm_vcpu *vcpus[VMM_MAX_VCPUS];
@@ -182,6 +186,7 @@ int vmm_ept_init(struct vmm_vm *vm);
 void vmm_ept_destroy(struct vmm_vm *vm);
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
 void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages);
+bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
 void vmm_ept_flush(struct vmm_vm *vm);
 extern const struct mmu_notifier_ops vmm_ept_mn_ops;
 

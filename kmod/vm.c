@@ -50,6 +50,9 @@ long vmm_check_extension(unsigned long cap)
 		return VMM_MAX_VCPU_ID + 1;
 	case VMM_CAP_NR_MEMSLOTS:
 		return VMM_USER_MEM_SLOTS;
+	case VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return VMM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		       VMM_DIRTY_LOG_INITIALLY_SET;
 	default:
 		return 0;
 	}
@@ -92,7 +95,9 @@ static long vm_set_memory(struct vmm_vm *vm,
 {
 	struct vmm_memslots *old_set, *new_set;
 	struct vmm_memslot *old = NULL, s;
-	u32 valid_flags = 0;
+	u32 valid_flags = VMM_MEM_LOG_DIRTY_PAGES | VMM_MEM_READONLY;
+	unsigned long *free_bitmap = NULL;
+	bool flush = false;
 	int i, j;
 	long r;
 
@@ -132,7 +137,8 @@ static long vm_set_memory(struct vmm_vm *vm,
 	r = -EINVAL;
 	if (!s.npages && !old)
 		goto out;
-	if (s.npages && old && (s.npages != old->npages || s.hva != old->hva))
+	if (s.npages && old && (s.npages != old->npages || s.hva != old->hva ||
+				((s.flags ^ old->flags) & VMM_MEM_READONLY)))
 		goto out;
 
 	r = -EEXIST;
@@ -144,11 +150,28 @@ static long vm_set_memory(struct vmm_vm *vm,
 			goto out;
 	}
 
+	/* A slot keeps its dirty bitmap for as long as it logs. */
+	if (old && s.npages && (s.flags & VMM_MEM_LOG_DIRTY_PAGES))
+		s.dirty_bitmap = old->dirty_bitmap;
+	if (old && old->dirty_bitmap != s.dirty_bitmap)
+		free_bitmap = old->dirty_bitmap;
+
 	r = -ENOMEM;
+	if ((s.flags & VMM_MEM_LOG_DIRTY_PAGES) && !s.dirty_bitmap) {
+		s.dirty_bitmap = kvcalloc(BITS_TO_LONGS(s.npages),
+					  sizeof(long), GFP_KERNEL_ACCOUNT);
+		if (!s.dirty_bitmap)
+			goto out;
+		if (vm->initially_set)
+			bitmap_set(s.dirty_bitmap, 0, s.npages);
+	}
 	new_set = kzalloc(struct_size(new_set, slots, old_set->nr + 1),
 			  GFP_KERNEL_ACCOUNT);
-	if (!new_set)
+	if (!new_set) {
+		if (!old || s.dirty_bitmap != old->dirty_bitmap)
+			kvfree(s.dirty_bitmap);
 		goto out;
+	}
 	for (i = 0, j = 0; i < old_set->nr; i++)
 		if (old_set->slots[i].id != s.id)
 			new_set->slots[j++] = old_set->slots[i];
@@ -158,18 +181,169 @@ static long vm_set_memory(struct vmm_vm *vm,
 	sort(new_set->slots, j, sizeof(s), slot_cmp, NULL);
 
 	rcu_assign_pointer(vm->slots, new_set);
-	/* Publish the new set before the EPT entries of the old go away. */
+	/*
+	 * Publish the new set before touching the EPT.  Bumping mmu_seq under
+	 * mmu_lock makes a fault that looked at the old set retry, so it can
+	 * neither map the old range nor mark a bitmap we are about to free.
+	 */
 	smp_wmb();
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_seq++;
+	spin_unlock(&vm->mmu_lock);
 	if (old && (!s.npages || old->base_gfn != s.base_gfn)) {
 		vmm_ept_zap(vm, old->base_gfn, old->npages);
-		vmm_ept_flush(vm);
+		flush = true;
+	} else if (old && s.dirty_bitmap && !old->dirty_bitmap &&
+		   !vm->initially_set) {
+		/* Logging starts: the next write to every page is recorded. */
+		spin_lock(&vm->mmu_lock);
+		flush = vmm_ept_write_protect_locked(vm, s.base_gfn, s.npages);
+		spin_unlock(&vm->mmu_lock);
 	}
+	if (flush)
+		vmm_ept_flush(vm);
 	synchronize_rcu();
 	kfree(old_set);
+	kvfree(free_bitmap);
 	r = 0;
 out:
 	mutex_unlock(&vm->lock);
 	return r;
+}
+
+static const struct vmm_memslot *slot_by_id(struct vmm_vm *vm, u32 id)
+{
+	struct vmm_memslots *set;
+	int i;
+
+	set = rcu_dereference_protected(vm->slots, lockdep_is_held(&vm->lock));
+	for (i = 0; i < set->nr; i++)
+		if (set->slots[i].id == id)
+			return &set->slots[i];
+	return NULL;
+}
+
+/*
+ * Harvest (or, with manual protection, clear) dirty bits of one slot in
+ * 64-page words starting at word first: each word's bits are taken (and
+ * cleared when clear is set, writes are re-armed by write protection).
+ * mask, when given, limits which bits are cleared.  Under vm->lock.
+ */
+static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
+			  unsigned long *out, const unsigned long *mask,
+			  u64 first, u64 words, bool clear)
+{
+	bool flush = false;
+	u64 i;
+
+	spin_lock(&vm->mmu_lock);
+	for (i = 0; i < words; i++) {
+		unsigned long *w = &s->dirty_bitmap[first + i], bits;
+		int b;
+
+		if (!clear) {
+			out[i] = READ_ONCE(*w);
+			continue;
+		}
+		bits = mask ? mask[i] & READ_ONCE(*w) : READ_ONCE(*w);
+		if (!bits) {
+			if (out)
+				out[i] = 0;
+			continue;
+		}
+		bits = atomic_long_fetch_andnot(bits, (atomic_long_t *)w) & bits;
+		if (out)
+			out[i] = bits;
+		for_each_set_bit(b, &bits, BITS_PER_LONG)
+			if (vmm_ept_write_protect_locked(vm, s->base_gfn +
+							 (first + i) * BITS_PER_LONG + b, 1))
+				flush = true;
+	}
+	spin_unlock(&vm->mmu_lock);
+	/* Writes after this return fault and are logged again. */
+	if (flush)
+		vmm_ept_flush(vm);
+}
+
+static long vm_get_dirty_log(struct vmm_vm *vm, struct vmm_dirty_log *log)
+{
+	const struct vmm_memslot *s;
+	unsigned long *buf;
+	u64 words;
+	long r;
+
+	mutex_lock(&vm->lock);
+	s = slot_by_id(vm, log->slot);
+	r = -ENOENT;
+	if (!s || !s->dirty_bitmap)
+		goto out;
+	words = BITS_TO_LONGS(s->npages);
+	r = -ENOMEM;
+	buf = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		goto out;
+	dirty_harvest(vm, s, buf, NULL, 0, words, !vm->manual_protect);
+	r = 0;
+	if (copy_to_user((void __user *)log->dirty_bitmap, buf,
+			 words * sizeof(long)))
+		r = -EFAULT;
+	kvfree(buf);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static long vm_clear_dirty_log(struct vmm_vm *vm,
+			       struct vmm_clear_dirty_log *c)
+{
+	const struct vmm_memslot *s;
+	unsigned long *mask;
+	u64 words;
+	long r;
+
+	mutex_lock(&vm->lock);
+	s = slot_by_id(vm, c->slot);
+	r = -ENOENT;
+	if (!s || !s->dirty_bitmap)
+		goto out;
+	/* Whole 64-page words, except that the last may end the slot. */
+	r = -EINVAL;
+	if (!vm->manual_protect || (c->first_page & 63) ||
+	    c->first_page >= s->npages || c->num_pages > s->npages ||
+	    c->first_page + c->num_pages > s->npages ||
+	    ((c->num_pages & 63) && c->first_page + c->num_pages != s->npages))
+		goto out;
+	words = BITS_TO_LONGS(c->num_pages);
+	mask = memdup_user((void __user *)c->dirty_bitmap,
+			   words * sizeof(long));
+	if (IS_ERR(mask)) {
+		r = PTR_ERR(mask);
+		goto out;
+	}
+	dirty_harvest(vm, s, NULL, mask, c->first_page / 64, words, true);
+	kfree(mask);
+	r = 0;
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static long vm_enable_cap(struct vmm_vm *vm, const struct vmm_enable_cap *c)
+{
+	u64 ok = VMM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		 VMM_DIRTY_LOG_INITIALLY_SET;
+
+	if (c->flags || c->cap != VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 ||
+	    (c->args[0] & ~ok))
+		return -EINVAL;
+	/* INITIALLY_SET only makes sense with manual protection. */
+	if (c->args[0] == VMM_DIRTY_LOG_INITIALLY_SET)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	vm->manual_protect = c->args[0] & VMM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+	vm->initially_set = c->args[0] & VMM_DIRTY_LOG_INITIALLY_SET;
+	mutex_unlock(&vm->lock);
+	return 0;
 }
 
 static bool vm_owned(struct vmm_vm *vm)
@@ -217,6 +391,33 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VMM_CHECK_EXTENSION:
 		r = vmm_check_extension(arg);
 		break;
+	case VMM_GET_DIRTY_LOG: {
+		struct vmm_dirty_log log;
+
+		r = -EFAULT;
+		if (copy_from_user(&log, argp, sizeof(log)))
+			break;
+		r = vm_get_dirty_log(vm, &log);
+		break;
+	}
+	case VMM_CLEAR_DIRTY_LOG: {
+		struct vmm_clear_dirty_log c;
+
+		r = -EFAULT;
+		if (copy_from_user(&c, argp, sizeof(c)))
+			break;
+		r = vm_clear_dirty_log(vm, &c);
+		break;
+	}
+	case VMM_ENABLE_CAP: {
+		struct vmm_enable_cap c;
+
+		r = -EFAULT;
+		if (copy_from_user(&c, argp, sizeof(c)))
+			break;
+		r = vm_enable_cap(vm, &c);
+		break;
+	}
 	default:
 		r = -ENOTTY;
 	}
@@ -225,6 +426,7 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 
 static void vm_destroy(struct vmm_vm *vm)
 {
+	struct vmm_memslots *slots;
 	int i;
 
 	mutex_lock(&vmm_vms_lock);
@@ -236,7 +438,10 @@ static void vm_destroy(struct vmm_vm *vm)
 		vmm_vcpu_free(vm->vcpus[i]);
 	mmu_notifier_unregister(&vm->mn, vm->mm);
 	vmm_ept_destroy(vm);
-	kfree(rcu_dereference_protected(vm->slots, true));
+	slots = rcu_dereference_protected(vm->slots, true);
+	for (i = 0; i < slots->nr; i++)
+		kvfree(slots->slots[i].dirty_bitmap);
+	kfree(slots);
 	mmdrop(vm->mm);
 	put_pid(vm->owner);
 	ida_free(&vmm_vm_ida, vm->id);
