@@ -43,6 +43,7 @@ enum {
 	EXIT_RESUME,	/* enter the guest again */
 	EXIT_SLOW,	/* call vcpu->slow() with preemption enabled */
 	EXIT_CHECK,	/* a signal or a reschedule is pending */
+	EXIT_MMIO,	/* emulate an MMIO access, outside the loop */
 };
 
 /* ---- MSRs the CPU does not switch: loaded lazily, put back lazily ---- */
@@ -198,8 +199,8 @@ int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len)
 
 /* ---- Events ---- */
 
-static void inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
-			     u32 error)
+void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error)
 {
 	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
 
@@ -213,13 +214,13 @@ static void inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 
 static int inject_gp(struct vmm_vcpu *vcpu)
 {
-	inject_exception(vcpu, X86_TRAP_GP, true, 0);
+	vmm_inject_exception(vcpu, X86_TRAP_GP, true, 0);
 	return EXIT_RESUME;
 }
 
 static int inject_ud(struct vmm_vcpu *vcpu)
 {
-	inject_exception(vcpu, X86_TRAP_UD, false, 0);
+	vmm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 	return EXIT_RESUME;
 }
 
@@ -246,23 +247,28 @@ static void reinject_vectoring(void)
 
 /* ---- Instruction completion ---- */
 
+/* An instruction retired: STI / MOV SS blocking ends with it. */
+void vmm_clear_interrupt_shadow(void)
+{
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	if (unlikely(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     intr & ~(GUEST_INTR_STATE_STI |
+				      GUEST_INTR_STATE_MOV_SS));
+}
+
 static void skip_instruction(struct vmm_vcpu *vcpu)
 {
 	unsigned long rip = vmcs_readl(GUEST_RIP);
 	unsigned long next = rip + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
-	u32 intr;
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB; only a crossing matters. */
 	if (unlikely((next ^ rip) >> 32) &&
 	    !(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
 		next = (u32)next;
 	vmcs_writel(GUEST_RIP, next);
-	/* The instruction retired: STI / MOV SS blocking ends with it. */
-	intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-	if (unlikely(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
-		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
-			     intr & ~(GUEST_INTR_STATE_STI |
-				      GUEST_INTR_STATE_MOV_SS));
+	vmm_clear_interrupt_shadow();
 }
 
 static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
@@ -270,14 +276,28 @@ static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
 
 /* ---- String port I/O ---- */
 
+/* Capture the guest's paging state from the current VMCS. */
+void vmm_walk_capture(struct vmm_walk *w)
+{
+	int i;
+
+	w->cr0 = vmcs_readl(GUEST_CR0);
+	w->cr3 = vmcs_readl(GUEST_CR3);
+	w->cr4 = vmcs_readl(GUEST_CR4);
+	w->efer = vmcs_read64(GUEST_IA32_EFER);
+	for (i = 0; i < 4; i++)
+		w->pdptr[i] = __vmcs_read(GUEST_PDPTR0 + 2 * i);
+	w->user = ((vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
+}
+
 /*
  * Translate a guest linear address through the guest's own page tables
  * (32-bit, PAE or 4-level, SDM Vol. 3A 4.3-4.5).  Returns 0 and the
  * guest-physical address, -EFAULT with a #PF error code, or -EIO if a
  * table is outside guest memory.
  */
-static int gva_to_gpa(struct vmm_vm *vm, const struct vmm_pio_string *p, u64 gva,
-		      bool write, u64 *gpa, u32 *pf)
+int vmm_gva_to_gpa(struct vmm_vm *vm, const struct vmm_walk *p, u64 gva,
+		   bool write, u64 *gpa, u32 *pf)
 {
 	u32 err = (write ? X86_PF_WRITE : 0) | (p->user ? X86_PF_USER : 0);
 	bool wp = p->cr0 & X86_CR0_WP;
@@ -366,7 +386,8 @@ static int pio_string_copy(struct vmm_vcpu *vcpu, bool to_guest)
 		u32 pf;
 
 		/* An element never straddles a page in practice; check anyway. */
-		r = gva_to_gpa(vcpu->vm, p, gva, to_guest, &gpa, &pf);
+		r = vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, gva, to_guest, &gpa,
+				   &pf);
 		if (!r && offset_in_page(gpa) + size > PAGE_SIZE)
 			r = -EIO;
 		if (r == -EFAULT) {
@@ -400,7 +421,7 @@ static int pio_finish(struct vmm_vcpu *vcpu, int copy_result)
 		return r;
 	if (copy_result == -EFAULT) {
 		vcpu->es.cr2 = vcpu->pf_gva;
-		inject_exception(vcpu, X86_TRAP_PF, true, vcpu->pf_error);
+		vmm_inject_exception(vcpu, X86_TRAP_PF, true, vcpu->pf_error);
 	} else if (!copy_result && p->done) {
 		vmcs_writel(GUEST_RIP, p->next_rip);
 	}
@@ -434,7 +455,6 @@ static int handle_io(struct vmm_vcpu *vcpu)
 	struct vmm_pio_string *p = &vcpu->pio_str;
 	u32 info;
 	u64 count;
-	int i;
 
 	run->io.direction = in ? VMM_EXIT_IO_IN : VMM_EXIT_IO_OUT;
 	run->io.size = size;
@@ -458,15 +478,9 @@ static int handle_io(struct vmm_vcpu *vcpu)
 
 	/* INS/OUTS: capture what the copy needs (SDM Vol. 3C 28.2.5). */
 	info = vmcs_read32(VMX_INSTRUCTION_INFO);
-	p->cr0 = vmcs_readl(GUEST_CR0);
-	p->cr3 = vmcs_readl(GUEST_CR3);
-	p->cr4 = vmcs_readl(GUEST_CR4);
-	p->efer = vmcs_read64(GUEST_IA32_EFER);
-	for (i = 0; i < 4; i++)
-		p->pdptr[i] = __vmcs_read(GUEST_PDPTR0 + 2 * i);
+	vmm_walk_capture(&vcpu->walk);
 	p->addr_mask = (info >> 7 & 7) == 0 ? 0xffff :
 		       (info >> 7 & 7) == 1 ? 0xffffffffUL : ~0UL;
-	p->user = ((vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3) == 3;
 	p->down = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_DF;
 	p->rep = qual & 32;
 	p->reg = in ? VMM_RDI : VMM_RSI;
@@ -1021,11 +1035,7 @@ static int ept_slow(struct vmm_vcpu *vcpu)
 
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return EXIT_RESUME;
-	/* No slot: MMIO, which needs the instruction decoder (issue 4). */
-	return internal_error(vcpu, VMM_INTERNAL_ERROR_EMULATION,
-			      EXIT_REASON_EPT_VIOLATION, vcpu->fault_qual);
+	return r == 0 ? EXIT_RESUME : EXIT_MMIO;
 }
 
 static int handle_ept_violation(struct vmm_vcpu *vcpu)
@@ -1234,10 +1244,31 @@ static int run_loop(struct vmm_vcpu *vcpu)
 	}
 }
 
+/* Guest execution with the guest's FPU state loaded. */
+static int run_guest(struct vmm_vcpu *vcpu)
+{
+	unsigned short host_ds, host_es;
+	int r;
+
+	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+	savesegment(ds, host_ds);
+	savesegment(es, host_es);
+	vcpu->host_debugctl = get_debugctlmsr();
+
+	r = run_loop(vcpu);
+
+	/* VM exits load null DS/ES (host selectors need RPL 0). */
+	if (unlikely(host_ds | host_es)) {
+		loadsegment(ds, host_ds);
+		loadsegment(es, host_es);
+	}
+	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+	return r;
+}
+
 int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 {
 	struct vmm_run *run = vcpu->run;
-	unsigned short host_ds, host_es;
 	int r;
 
 	if (vcpu->sigmask_set)
@@ -1253,6 +1284,10 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 			r = r < 0 ? r : 0;
 			goto out;
 		}
+	} else if (vcpu->pending == VMM_PENDING_MMIO) {
+		r = vmm_mmio_complete(vcpu);
+		if (r <= 0)
+			goto out;
 	} else if (vcpu->pending) {
 		r = vmm_vcpu_get(vcpu);
 		if (r)
@@ -1267,19 +1302,12 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 		goto out;
 	}
 
-	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
-	savesegment(ds, host_ds);
-	savesegment(es, host_es);
-	vcpu->host_debugctl = get_debugctlmsr();
-
-	r = run_loop(vcpu);
-
-	/* VM exits load null DS/ES (host selectors need RPL 0). */
-	if (unlikely(host_ds | host_es)) {
-		loadsegment(ds, host_ds);
-		loadsegment(es, host_es);
+	/* MMIO is emulated with the guest's FPU state in memory. */
+	while ((r = run_guest(vcpu)) == EXIT_MMIO) {
+		r = vmm_mmio_begin(vcpu);
+		if (r <= 0)
+			break;
 	}
-	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
 out:
 	run->cr8 = vcpu->cr8;
 	run->apic_base = vcpu->apic_base;

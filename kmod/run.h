@@ -27,11 +27,21 @@ unsigned long vmm_cr4_mask(void);
 bool vmm_cr0_valid(unsigned long cr0);
 bool vmm_cr4_valid(unsigned long cr4);
 
+/* mmio.c */
+int vmm_mmio_begin(struct vmm_vcpu *vcpu);
+int vmm_mmio_complete(struct vmm_vcpu *vcpu);
+
 /* run.c */
+void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error);
+void vmm_clear_interrupt_shadow(void);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);
 int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
 int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
+void vmm_walk_capture(struct vmm_walk *w);
+int vmm_gva_to_gpa(struct vmm_vm *vm, const struct vmm_walk *w, u64 gva,
+		   bool write, u64 *gpa, u32 *pf);
 int vmm_read_guest(struct vmm_vm *vm, u64 gpa, void *buf, size_t len);
 int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
 

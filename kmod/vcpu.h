@@ -14,6 +14,7 @@
 #include <linux/vmm.h>
 #include <asm/fpu/api.h>
 
+#include "emulate.h"
 #include "regs.h"
 
 #define VMM_MAX_VCPUS		16
@@ -89,18 +90,23 @@ enum vmm_pending {
 	VMM_PENDING_PIO_IN,	/* IN: data to RAX, then RIP moves */
 	VMM_PENDING_PIO_INS,	/* INS: data to guest memory */
 	VMM_PENDING_HYPERCALL,	/* VMCALL: the result to RAX */
+	VMM_PENDING_MMIO,	/* MMIO: the access done, emulation goes on */
 };
 
 /*
- * What a string I/O instruction needs once the VMCS may no longer be
- * current: captured at the exit, used by the slow path and on completion.
+ * The guest's paging state, captured at an exit for walks of its page
+ * tables once the VMCS may no longer be current.
  */
-struct vmm_pio_string {
+struct vmm_walk {
 	u64 cr0, cr3, cr4, efer;
 	u64 pdptr[4];
+	bool user;			/* CPL 3 */
+};
+
+/* What a string I/O instruction needs after the exit. */
+struct vmm_pio_string {
 	u64 seg_base;
 	unsigned long addr_mask;
-	bool user;
 	bool down;			/* EFLAGS.DF */
 	bool rep;
 	int reg;			/* VMM_RSI (OUTS) or VMM_RDI (INS) */
@@ -145,9 +151,12 @@ struct vmm_vcpu {
 	enum vmm_pending pending;
 	u8 pio_size;
 	struct vmm_pio_string pio_str;
+	struct vmm_walk walk;
 	int (*slow)(struct vmm_vcpu *vcpu);	/* EXIT_SLOW work */
 	u64 fault_gpa;
+	u64 fault_la;			/* guest-linear, or ~0 if unknown */
 	unsigned long fault_qual;
+	struct emu_ctxt emu;		/* the MMIO instruction in flight */
 	u64 pf_gva;
 	u32 pf_error;
 

@@ -40,6 +40,7 @@ long vmm_check_extension(unsigned long cap)
 	case VMM_CAP_SET_IDENTITY_MAP_ADDR:
 	case VMM_CAP_IMMEDIATE_EXIT:
 	case VMM_CAP_CHECK_EXTENSION_VM:
+	case VMM_CAP_READONLY_MEM:
 	case VMM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case VMM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 		return 1;
