@@ -11,7 +11,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/context_tracking.h>
 #include <linux/hw_breakpoint.h>
+#include <linux/jiffies.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
@@ -1145,7 +1147,7 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 {
 	unsigned long cr3, cr4;
-	bool xcr0_switch;
+	bool xcr0_switch, ct;
 	int fail;
 
 	local_irq_disable();
@@ -1172,8 +1174,21 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	if (xcr0_switch)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	guest_msrs_load(vcpu);
+	/*
+	 * The guest holds no host RCU references.  On a nohz_full CPU say
+	 * so through context tracking, as for user mode; elsewhere report a
+	 * quiescent state once per tick, so that a vCPU that never leaves
+	 * this loop does not stall RCU.
+	 */
+	ct = context_tracking_guest_enter();
+	if (!ct && unlikely(jiffies != vcpu->rcu_jiffies)) {
+		rcu_note_context_switch(false);
+		vcpu->rcu_jiffies = jiffies;
+	}
 
 	fail = vmm_vmx_enter(&vcpu->es, vcpu->launched);
+
+	context_tracking_guest_exit();
 
 	if (likely(!fail)) {
 		vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);

@@ -165,6 +165,7 @@ struct vmm_vcpu {
 	unsigned long host_debugctl;
 	u64 host_kgs;
 	bool kgs_loaded;
+	unsigned long rcu_jiffies;	/* last quiescent state reported */
 
 	bool sigmask_set;
 	sigset_t sigmask;

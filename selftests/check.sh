@@ -32,6 +32,16 @@ if [ "$unit_rc" -ne 0 ] || [ "$uf" -ne 0 ]; then
 	fail=1
 fi
 
+echo "== decoder fuzzing (fixed number of runs)"
+if ! make -s -C selftests/unit fuzz > "$log/fuzz.out" 2>&1; then
+	tail -n 20 "$log/fuzz.out"
+	echo "fuzz: FAILED"
+	fail=1
+else
+	tail -n 2 "$log/fuzz.out"
+	echo "fuzz: ok"
+fi
+
 echo "== emulated VT-x host"
 selftests/vmtest/run.sh --cpus 2 --job check "$@" 2>&1 | tee "$log/vmtest.out"
 if ! grep -q '^vmtest: PASS' "$log/vmtest.out"; then
