@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Job "check": the whole selftest suite, kselftest style.  vmm.ko is
+# loaded before /vmm/selftests/run_tests.sh runs and unloaded after it, so
+# the unload path is exercised on every run; a failing insmod or rmmod
+# fails the job.  Until the selftests provide the runner, a minimal check
+# (load, /dev/vmm, unload) stands in.
+
+. /vmm/lib.sh
+
+if [ -x /vmm/selftests/run_tests.sh ]; then
+	if ! vmm_load; then
+		echo "# vmtest: insmod $VMM_KO failed"
+		exit 1
+	fi
+	(cd /vmm/selftests && ./run_tests.sh)
+	status=$?
+	if ! vmm_unload; then
+		echo "# vmtest: rmmod vmm failed"
+		status=1
+	fi
+	exit $status
+fi
+
+tap_begin
+tap_diag "no /vmm/selftests/run_tests.sh: minimal module check"
+tap_run "insmod vmm.ko" vmm_load
+if [ -c /dev/vmm ]; then
+	tap_ok "/dev/vmm exists"
+else
+	tap_fail "/dev/vmm exists"
+fi
+tap_run "rmmod vmm" vmm_unload
+tap_end
+exit $?

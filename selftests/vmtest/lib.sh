@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the jobs of the emulated VT-x host (busybox sh), installed
+# as /vmm/lib.sh.  A job sources this file, prints TAP 13 through
+# tap_begin/tap_run/tap_ok/tap_skip and ends with "tap_end; exit $?".
+# See Documentation/testing.rst.
+
+VMM_KO=/vmm/vmm.ko
+KVM_DIR=/vmm/kvm
+
+tap_n=0
+tap_failed=0
+tap_rcfile=/tmp/.tap-rc
+
+tap_begin()
+{
+	echo "TAP version 13"
+}
+
+# tap_result OK|"NOT OK" DESCRIPTION [DIRECTIVE]
+tap_result()
+{
+	tap_n=$((tap_n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $tap_n $2${3:+ # $3}"
+	else
+		echo "not ok $tap_n $2${3:+ # $3}"
+		tap_failed=1
+	fi
+}
+
+tap_ok()   { tap_result ok "$1"; }
+tap_fail() { tap_result "not ok" "$1"; }
+
+# tap_skip DESCRIPTION REASON
+tap_skip() { tap_result ok "$1" "SKIP $2"; }
+
+# tap_diag TEXT...: a TAP comment line.
+tap_diag() { echo "# $*"; }
+
+# tap_run DESCRIPTION COMMAND [ARG...]: run COMMAND, its output shown as
+# TAP comments while it runs, and report ok/not ok on its exit status.
+tap_run()
+{
+	_desc=$1
+	shift
+	{ "$@" 2>&1; echo $? > "$tap_rcfile"; } | sed 's/^/# /'
+	if [ "$(cat "$tap_rcfile")" = 0 ]; then
+		tap_ok "$_desc"
+	else
+		tap_diag "exit status $(cat "$tap_rcfile")"
+		tap_fail "$_desc"
+	fi
+}
+
+# tap_end: the plan (TAP allows it last) and the job's exit status.
+tap_end()
+{
+	echo "1..$tap_n"
+	return $tap_failed
+}
+
+# Module helpers.  Each prints what went wrong and returns non-zero.
+vmm_loaded() { [ -d /sys/module/vmm ]; }
+
+vmm_load()
+{
+	vmm_loaded || insmod "$VMM_KO" "$@"
+}
+
+vmm_unload()
+{
+	! vmm_loaded || rmmod vmm
+}
+
+# Debian's own KVM, the side-by-side baseline: irqbypass, kvm, kvm-intel.
+kvm_load()
+{
+	for m in irqbypass kvm kvm-intel; do
+		[ -d "/sys/module/$(echo $m | tr - _)" ] && continue
+		insmod "$KVM_DIR/$m.ko" || return 1
+	done
+}
+
+kvm_unload()
+{
+	for m in kvm_intel kvm irqbypass; do
+		[ -d "/sys/module/$m" ] || continue
+		rmmod "$m" || return 1
+	done
+}

@@ -1,0 +1,615 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The emulated VT-x host: boot a Debian cloud kernel inside Bochs (an
+# x86-64 emulator that implements VMX), load vmm.ko there, run one job
+# (the selftests by default) and judge the result from the serial logs.
+# See Documentation/testing.rst.
+#
+# Everything is in functions and main runs last, so that editing this
+# file does not disturb a run that is under way.
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+
+usage()
+{
+	cat <<EOF
+usage: $0 [options]
+  --kernel 6.1|6.12|VERSION  guest kernel: Debian's 6.1 cloud kernel (default),
+                             the newest 6.12 cloud kernel installed (else the
+                             newest in the apt sources, bookworm-backports added),
+                             or an exact version such as 6.1.0-56-cloud-amd64
+  --cpus N                   emulated CPUs, 1 (default) or 2
+  --mem MiB                  guest memory (default 512)
+  --timeout SEC              limit for boot and job (default 1800; none for --shell)
+  --job NAME                 run /vmm/jobs/NAME.sh in the guest (default check);
+                             jobs: $(cd "$HERE/jobs" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
+  --shell                    interactive shell on this terminal instead of a job
+  --keep                     keep the image and bochsrc in the work dir
+environment: VMTEST_DIR=DIR           work dir (default /tmp/vmtest-VERSION-CPUS)
+             VMTEST_CMDLINE="..."     more kernel command line
+             VMTEST_BOCHS_LOG=report  log emulator errors (unknown MSRs...) to bochs.log
+EOF
+	exit "${1:-0}"
+}
+
+say() { printf 'vmtest: %s\n' "$*"; }
+die() { printf 'vmtest: error: %s\n' "$*" >&2; exit 2; }
+
+# Wall time in microseconds, and a duration as seconds with one decimal.
+now_us() { echo "${EPOCHREALTIME/./}"; }
+secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
+
+parse_args()
+{
+	local opt val
+	KERNEL=6.1 CPUS=1 MEM=512 TIMEOUT= JOB=check KEEP=0
+	while [ $# -gt 0 ]; do
+		opt=$1
+		case $opt in
+		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
+		--kernel|--cpus|--mem|--timeout|--job)
+			[ $# -ge 2 ] || die "$opt needs a value"
+			val=$2
+			shift 2 ;;
+		--shell|--keep|-h|--help) shift ;;
+		*) echo "vmtest: unknown argument '$opt'" >&2; usage 2 ;;
+		esac
+		case $opt in
+		--kernel) KERNEL=$val ;;
+		--cpus) CPUS=$val ;;
+		--mem) MEM=$val ;;
+		--timeout) TIMEOUT=$val ;;
+		--job) JOB=$val ;;
+		--shell) JOB=shell ;;
+		--keep) KEEP=1 ;;
+		-h|--help) usage 0 ;;
+		esac
+	done
+
+	[[ $CPUS =~ ^[1-8]$ ]] || die "--cpus: 1 or 2 (up to 8 accepted)"
+	[[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 128 ] || die "--mem: MiB, at least 128"
+	[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout: seconds"
+	[[ $JOB =~ ^[A-Za-z0-9_-]+$ ]] || die "--job: a name from $HERE/jobs"
+	[ "$JOB" = shell ] || [ -f "$HERE/jobs/$JOB.sh" ] || die "no job $HERE/jobs/$JOB.sh"
+	if [ "$JOB" = shell ]; then
+		[ -t 0 ] && [ -t 1 ] || die "--shell needs a terminal"
+	else
+		TIMEOUT=${TIMEOUT:-1800}
+	fi
+}
+
+# ---------------------------------------------------------------- setup
+
+APT_UPDATED=0
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+apt_update()
+{
+	[ $APT_UPDATED = 1 ] && return 0
+	say "apt-get update"
+	$SUDO apt-get update -qq
+	APT_UPDATED=1
+}
+
+# The packages of the list that are not installed.
+pkg_missing()
+{
+	local p
+	for p; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q ' installed$' || echo "$p"
+	done
+}
+
+pkg_install()
+{
+	local missing
+	missing=$(pkg_missing "$@")
+	[ -n "$missing" ] || return 0
+	say "installing:" $missing
+	apt_update
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends $missing
+}
+
+ensure_backports()
+{
+	if grep -Rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		return 0
+	fi
+	say "adding bookworm-backports to the apt sources"
+	echo "deb http://deb.debian.org/debian bookworm-backports main" |
+		$SUDO tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
+	APT_UPDATED=0
+}
+
+# Sets VER to the full version (uname -r) of the guest kernel, with its
+# image and headers installed.
+resolve_kernel()
+{
+	local k=${KERNEL#linux-image-} pkg
+	case $k in
+	6.1)
+		pkg_install linux-image-cloud-amd64 linux-headers-cloud-amd64
+		VER=$(dpkg-query -W -f='${Depends}' linux-image-cloud-amd64 |
+			grep -o 'linux-image-[^ ,]*-cloud-amd64' | head -n 1)
+		VER=${VER#linux-image-}
+		;;
+	6.12)
+		# The newest one installed, else the newest one the apt
+		# sources have (bookworm-security carries 6.12 too).
+		VER=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-6.12*-cloud-amd64' 2>/dev/null |
+			awk '/ installed$/ { sub(/^linux-image-/, "", $1); print $1 }' |
+			sort -V | tail -n 1)
+		if [ -z "$VER" ]; then
+			ensure_backports
+			apt_update
+			pkg=$(apt-cache search --names-only '^linux-image-6\.12\.[^ ]*-cloud-amd64$' |
+				awk '{ print $1 }' | sort -V | tail -n 1)
+			[ -n "$pkg" ] || die "no linux-image-6.12*-cloud-amd64 in the apt sources"
+			VER=${pkg#linux-image-}
+		fi
+		pkg_install "linux-image-$VER" "linux-headers-$VER"
+		;;
+	*)
+		VER=$k
+		# From the configured sources, else from bookworm-backports.
+		pkg_install "linux-image-$VER" "linux-headers-$VER" || {
+			ensure_backports
+			pkg_install "linux-image-$VER" "linux-headers-$VER"
+		}
+		;;
+	esac
+	[ -n "$VER" ] || die "cannot tell the version of kernel '$KERNEL'"
+	[ -r "/boot/vmlinuz-$VER" ] || die "cannot read /boot/vmlinuz-$VER"
+	[ -f "/usr/src/linux-headers-$VER/Makefile" ] || die "no headers in /usr/src/linux-headers-$VER"
+}
+
+setup()
+{
+	# What the harness itself runs on the host.
+	pkg_install bochs bochsbios vgabios busybox-static cpio isolinux \
+		syslinux-common xorriso xz-utils gzip kmod make gcc libc6-dev binutils
+	resolve_kernel
+
+	WORK=${VMTEST_DIR:-/tmp/vmtest-$VER-$CPUS}
+	mkdir -p "$WORK"
+	WORK=$(cd "$WORK" && pwd)
+	STAGE=$WORK/root
+	exec 9>"$WORK/.lock"
+	flock -n 9 || die "$WORK is in use by another run; set VMTEST_DIR to another directory"
+	rm -rf "$STAGE" "$WORK/iso" "$WORK/boot.iso"
+	rm -f "$WORK"/{serial.log,job.log,bochs.log,bochs.out,build.log,xorriso.log,headline}
+	say "kernel $VER, $CPUS CPU(s), $MEM MiB, job $JOB, work dir $WORK"
+}
+
+# ---------------------------------------------------------------- build
+
+build_all()
+{
+	local jobs
+	jobs=$(nproc)
+	make -C "$TOP" -j"$jobs" kmod KDIR="/usr/src/linux-headers-$VER" &&
+	make -C "$TOP" -j"$jobs" userlib vmmctl selftests &&
+	make -C "$TOP/selftests" install INSTALL_PATH="$STAGE/vmm/selftests"
+}
+
+build()
+{
+	local vermagic
+
+	# The builds write into the source tree: one run at a time per tree
+	# builds and takes its results.
+	exec 8>"/tmp/vmtest-build-$(printf '%s' "$TOP" | md5sum | cut -c1-12).lock"
+	flock 8
+
+	mkdir -p "$STAGE/vmm/bin" "$STAGE/vmm/kvm" "$STAGE/vmm/jobs"
+	say "building (log: $WORK/build.log)"
+	if ! build_all > "$WORK/build.log" 2>&1; then
+		tail -n 60 "$WORK/build.log"
+		die "build failed, see $WORK/build.log"
+	fi
+	grep -E '(warning|error): ' "$WORK/build.log" | sed 's/^/vmtest: build: /' | head -n 40 || true
+
+	[ -f "$TOP/kmod/vmm.ko" ] || die "the build made no $TOP/kmod/vmm.ko"
+	vermagic=$(modinfo -F vermagic "$TOP/kmod/vmm.ko")
+	[ "${vermagic%% *}" = "$VER" ] ||
+		die "kmod/vmm.ko is built for '${vermagic%% *}', not $VER"
+	# Debug info only makes the image bigger; the tree keeps it.
+	objcopy --strip-debug "$TOP/kmod/vmm.ko" "$STAGE/vmm/vmm.ko"
+	if [ -x "$TOP/vmmctl/vmmctl" ]; then
+		cp "$TOP/vmmctl/vmmctl" "$STAGE/vmm/bin/"
+	fi
+	flock -u 8
+	exec 8>&-
+}
+
+# ---------------------------------------------------------------- image
+
+# Copy what ldd says FILE needs (shared libraries, the dynamic loader) to
+# the same paths under the stage.
+stage_deps()
+{
+	local lib
+	if ldd "$1" 2>/dev/null | grep -q 'not found'; then
+		die "$1: missing shared libraries: $(ldd "$1" | grep 'not found' | tr -s ' \t\n' ' ')"
+	fi
+	for lib in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		case $lib in "$STAGE"/*) continue ;; esac
+		[ -e "$STAGE$lib" ] && continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+kernel_cmdline()
+{
+	local rows cols
+	CMDLINE="console=ttyS0,115200 quiet loglevel=4 panic=-1 nokaslr mitigations=off"
+	CMDLINE+=" tsc=reliable lpj=1000000 noapic"
+	# The crypto self-tests cost seconds of emulation at every boot.
+	CMDLINE+=" cryptomgr.notests log_buf_len=4M"
+	CMDLINE+=" vmtest.job=$JOB"
+	if [ "$JOB" = shell ]; then
+		read -r rows cols < <(stty size 2>/dev/null || echo "0 0")
+		if [ "${rows:-0}" -gt 0 ] && [ "${cols:-0}" -gt 0 ]; then
+			CMDLINE+=" vmtest.rows=$rows vmtest.cols=$cols"
+		fi
+	fi
+	CMDLINE+="${VMTEST_CMDLINE:+ $VMTEST_CMDLINE}"
+}
+
+make_initramfs()
+{
+	local f m src needs_bash=0
+
+	# busybox; /init links its applets at boot
+	mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc}
+	cp /bin/busybox "$STAGE/bin/busybox"
+	ln -s busybox "$STAGE/bin/sh"
+	install -m 755 "$HERE/init" "$STAGE/init"
+	gcc -Os -Wall -static -nostdlib -no-pie -fno-pie -fno-stack-protector \
+		-fcf-protection=none -fno-asynchronous-unwind-tables -s \
+		-o "$STAGE/bin/e9pipe" "$HERE/e9pipe.c"
+	install -m 644 "$HERE/lib.sh" "$STAGE/vmm/lib.sh"
+	install -m 755 "$HERE"/jobs/*.sh "$STAGE/vmm/jobs/"
+
+	# Debian's KVM of the same kernel, the baseline
+	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-intel; do
+		src=/lib/modules/$VER/kernel/$m.ko
+		if [ -f "$src" ]; then
+			cp "$src" "$STAGE/vmm/kvm/"
+		elif [ -f "$src.xz" ]; then
+			xz -dc "$src.xz" > "$STAGE/vmm/kvm/${m##*/}.ko"
+		else
+			say "warning: no $src in the kernel package"
+		fi
+	done
+
+	# Programs and their libraries; bash for scripts that ask for it
+	while IFS= read -r -d '' f; do
+		case $f in *.ko) continue ;; esac
+		if [ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
+			stage_deps "$f"
+		elif head -n 1 "$f" | grep -Eq '^#! *(/usr)?/bin/(env +)?bash'; then
+			needs_bash=1
+		fi
+	done < <(find "$STAGE/vmm" -type f -perm -u+x -print0)
+	if [ $needs_bash = 1 ]; then
+		cp /bin/bash "$STAGE/bin/bash"
+		stage_deps /bin/bash
+	fi
+
+	(cd "$STAGE" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$1"
+}
+
+# A CD that isolinux boots: the kernel and the initramfs.  isolinux also
+# speaks on the serial port, so a reboot shows in serial.log.
+make_iso()
+{
+	mkdir -p "$WORK/iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+		"$WORK/iso/isolinux/"
+	cp "/boot/vmlinuz-$VER" "$WORK/iso/vmlinuz"
+	cat > "$WORK/iso/isolinux/isolinux.cfg" <<-EOF
+	SERIAL 0 115200
+	DEFAULT vmtest
+	PROMPT 0
+	TIMEOUT 0
+	LABEL vmtest
+	  KERNEL /vmlinuz
+	  INITRD /initrd.gz
+	  APPEND $CMDLINE
+	EOF
+	xorriso -as mkisofs -quiet -R -J -o "$WORK/boot.iso" \
+		-b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table "$WORK/iso" \
+		> "$WORK/xorriso.log" 2>&1 ||
+		die "xorriso failed: $(tail -n 5 "$WORK/xorriso.log")"
+}
+
+write_bochsrc()
+{
+	local serial
+	if [ "$JOB" = shell ]; then
+		serial="com1: enabled=1, mode=term, dev=/dev/tty"
+	else
+		serial="com1: enabled=1, mode=file, dev=serial.log"
+	fi
+	# rfb needs no display and, with timeout=0, waits for no viewer; it
+	# takes the first free TCP port from 5900 on, so runs do not collide.
+	cat > "$WORK/bochsrc" <<-EOF
+	# Generated by selftests/vmtest/run.sh
+	memory: guest=$MEM, host=$MEM
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	cpu: model=broadwell_ult, count=$CPUS, ips=400000000, reset_on_triple_fault=1
+	clock: sync=none, time0=local
+	pci: enabled=1, chipset=i440fx
+	ata0-master: type=cdrom, path=boot.iso, status=inserted
+	boot: cdrom
+	floppy_bootsig_check: disabled=1
+	$serial
+	port_e9_hack: enabled=1
+	display_library: rfb, options="timeout=0"
+	mouse: enabled=0
+	speaker: enabled=0
+	sound: driver=dummy
+	log: bochs.log
+	panic: action=fatal
+	error: action=${VMTEST_BOCHS_LOG:-ignore}
+	info: action=ignore
+	debug: action=ignore
+	EOF
+	# Debian's bochs has the debugger built in: start the machine, and
+	# leave when it stops.
+	printf 'continue\nquit\n' > "$WORK/cmds"
+}
+
+image()
+{
+	kernel_cmdline
+	mkdir -p "$WORK/iso"
+	make_initramfs "$WORK/iso/initrd.gz"
+	make_iso
+	write_bochsrc
+	say "image: $(du -h "$WORK/boot.iso" | cut -f1) ($WORK/boot.iso)"
+}
+
+# ---------------------------------------------------------------- boot + run
+
+BPID=
+
+# What the guest writes to port 0xe9 comes out on the emulator's standard
+# output: that is job.log (the emulator's own few lines stay outside the
+# markers).
+start_bochs()
+{
+	local out=job.log
+	[ "$JOB" != shell ] || out=/dev/null
+	(cd "$WORK" && exec bochs-bin -q -f bochsrc -rc cmds </dev/null >"$out" 2>bochs.out) &
+	BPID=$!
+}
+
+stop_bochs()
+{
+	local i
+	[ -n "$BPID" ] || return 0
+	kill -TERM "$BPID" 2>/dev/null || true
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		kill -0 "$BPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$BPID" 2>/dev/null || true
+	wait "$BPID" 2>/dev/null || true
+	BPID=
+}
+
+# --shell: the guest's console is this terminal; wait for the emulator.
+run_shell()
+{
+	local saved_tty limit
+	say "starting the emulated host; the guest console is this terminal."
+	say "leave with 'exit' (powers off); Ctrl-C stops the emulator."
+	saved_tty=$(stty -g)
+	start_bochs
+	limit=$(( $(now_us) + ${TIMEOUT:-0} * 1000000 ))
+	while kill -0 "$BPID" 2>/dev/null; do
+		if [ -n "$TIMEOUT" ] && [ "$(now_us)" -gt "$limit" ]; then
+			say "timeout after $TIMEOUT s"
+			break
+		fi
+		sleep 0.5
+	done
+	stop_bochs
+	stty "$saved_tty" 2>/dev/null || stty sane
+	echo
+	say "emulator stopped (log: $WORK/bochs.log, $WORK/bochs.out)"
+}
+
+# next_line FD BUFVAR: the next complete line of FD in LINE, without CRs.
+# At the end of the file a partial line waits in BUFVAR for the rest.
+next_line()
+{
+	local -n buf=$2
+	if IFS= read -r -u "$1" LINE; then
+		LINE=${buf}${LINE//$'\r'/}
+		buf=
+		return 0
+	fi
+	buf+=${LINE//$'\r'/}
+	return 1
+}
+
+# The text of a marker line after its keyword, without the brackets.
+marker_arg()
+{
+	local m=${1#*<<<vmtest }
+	m=${m#* }
+	echo "${m%%>>>*}"
+}
+
+# A line of the job channel (job.log): show the job's output as it comes.
+# Returns 1 at the end marker.
+job_line()
+{
+	case $1 in
+	*'<<<vmtest start '*)
+		T_MARK=$(now_us)
+		say "guest up after $(secs "$T_IMAGE" "$T_MARK") s: $(marker_arg "$1")"
+		IN_JOB=1 ;;
+	*'<<<vmtest status '*)
+		IN_JOB=0
+		say "job status: $(marker_arg "$1")" ;;
+	*'<<<vmtest kmsg begin>>>'*)
+		say "---- kernel log since the job started ----" ;;
+	*'<<<vmtest kmsg end>>>'*)
+		say "---- end of kernel log ----" ;;
+	*'<<<vmtest taint '*) ;;
+	*'<<<vmtest end>>>'*)
+		END_SEEN=1
+		return 1 ;;
+	*)
+		# Before the start marker: the emulator's own banner.
+		[ -z "$T_MARK" ] || printf '%s\n' "$1" ;;
+	esac
+	return 0
+}
+
+# A line of the kernel console: stop at a panic or a reboot; during the
+# job show what the kernel prints there (errors and worse).  Returns 1 to
+# stop the emulator.
+console_line()
+{
+	case $1 in
+	*'Kernel panic'*)
+		printf 'console: %s\n' "$1"
+		say "kernel panic, stopping the emulator"
+		sleep 1
+		return 1 ;;
+	'ISOLINUX '[0-9]*)
+		BOOTS=$((BOOTS + 1))
+		if [ $BOOTS -gt 1 ]; then
+			say "the guest rebooted, stopping the emulator"
+			return 1
+		fi ;;
+	*'<<<vmtest '*) ;;
+	*)
+		[ $IN_JOB = 0 ] || printf 'console: %s\n' "$1" ;;
+	esac
+	return 0
+}
+
+# Follow both logs until the end marker, a panic, a reboot, the emulator
+# stopping or the time limit.
+watch_guest()
+{
+	local jbuf= cbuf= busy limit alive=1
+	limit=$(( $(now_us) + TIMEOUT * 1000000 ))
+	while :; do
+		busy=0
+		while next_line 7 cbuf; do
+			busy=1
+			console_line "$LINE" && continue
+			# Stopping: show what the job got out before.
+			while next_line 6 jbuf && job_line "$LINE"; do :; done
+			return 0
+		done
+		while next_line 6 jbuf; do
+			busy=1
+			job_line "$LINE" || return 0
+		done
+		[ $alive = 1 ] || return 0
+		# One more pass after the emulator has gone, for its last words.
+		kill -0 "$BPID" 2>/dev/null || alive=0
+		if [ "$(now_us)" -gt "$limit" ]; then
+			TIMED_OUT=$TIMEOUT
+			say "timeout after $TIMEOUT s"
+			return 0
+		fi
+		[ $busy = 1 ] || [ $alive = 0 ] || sleep 0.2
+	done
+}
+
+boot_and_run()
+{
+	T_MARK= TIMED_OUT=0 END_SEEN=0 IN_JOB=0 BOOTS=0
+	: > "$WORK/serial.log"
+	: > "$WORK/job.log"
+	start_bochs
+	say "booting (bochs pid $BPID, console $WORK/serial.log, job output $WORK/job.log)"
+	exec 6<"$WORK/job.log" 7<"$WORK/serial.log"
+	watch_guest
+	exec 6<&- 7<&-
+	if [ $END_SEEN = 0 ] && ! kill -0 "$BPID" 2>/dev/null; then
+		say "the emulator stopped before the end marker (see $WORK/bochs.out)"
+	fi
+	if [ -z "$T_MARK" ]; then
+		say "the guest never reached /init; the end of its console:"
+		tail -n 25 "$WORK/serial.log" | tr -d '\r\0'
+	fi
+	stop_bochs
+}
+
+# ---------------------------------------------------------------- verdict
+
+verdict()
+{
+	local rc=0 headline boot_time=
+
+	awk -v timed_out="$TIMED_OUT" -v headline="$WORK/headline" \
+		-f "$HERE/verdict.awk" "$WORK/job.log" "$WORK/serial.log" || rc=1
+	headline=$(cat "$WORK/headline" 2>/dev/null || echo "no verdict")
+
+	[ -z "$T_MARK" ] || boot_time=" (to the start marker $(secs "$T_IMAGE" "$T_MARK") s)"
+	say "time: setup $(secs "$T_START" "$T_SETUP") s, build $(secs "$T_SETUP" "$T_BUILD") s," \
+		"image $(secs "$T_BUILD" "$T_IMAGE") s, boot+run $(secs "$T_IMAGE" "$T_RUN") s$boot_time," \
+		"total $(secs "$T_START" "$T_RUN") s"
+
+	if [ $rc = 0 ]; then
+		if [ $KEEP = 0 ]; then
+			rm -rf "$STAGE" "$WORK/iso" "$WORK/boot.iso"
+		else
+			say "kept $WORK; boot it again with: cd $WORK && bochs -f bochsrc -rc cmds"
+		fi
+		say "PASS"
+		return 0
+	fi
+	say "job output: $WORK/job.log"
+	say "kernel console: $WORK/serial.log"
+	say "bochs log: $WORK/bochs.log ($WORK/bochs.out)"
+	say "FAIL: $headline"
+	return 1
+}
+
+main()
+{
+	parse_args "$@"
+	T_START=$(now_us)
+	setup
+	T_SETUP=$(now_us)
+	build
+	T_BUILD=$(now_us)
+	image
+	T_IMAGE=$(now_us)
+
+	trap 'stop_bochs' EXIT
+	trap 'stop_bochs; exit 130' INT TERM
+	if [ "$JOB" = shell ]; then
+		run_shell
+		return 0
+	fi
+	boot_and_run
+	T_RUN=$(now_us)
+	verdict
+}
+
+main "$@"
+exit
