@@ -51,7 +51,15 @@ static int emu_write_mem(void *opaque, u64 la, const void *buf,
 		vcpu->pf_error = pf;
 		return -EFAULT;
 	}
-	return vmm_write_guest(vcpu->vm, gpa, buf, len);
+	/*
+	 * A MOVS whose destination is a read-only slot has MMIO on both
+	 * sides, which is not emulated: end it as an emulation failure.
+	 */
+	if (vmm_write_guest(vcpu->vm, gpa, buf, len)) {
+		vcpu->emu_failed = true;
+		return -EPERM;
+	}
+	return 0;
 }
 
 /*
@@ -179,6 +187,8 @@ static int mmio_step(struct vmm_vcpu *vcpu, enum emu_status st)
 	case EMU_DONE:
 		return writeback(vcpu);
 	case EMU_EXCEPTION:
+		if (vcpu->emu_failed)
+			return emulation_failure(vcpu, NULL, 0);
 		if (c->exc_vector == X86_TRAP_PF)
 			return inject(vcpu, X86_TRAP_PF, true, vcpu->pf_error,
 				      vcpu->pf_gva);
@@ -229,6 +239,7 @@ int vmm_mmio_begin(struct vmm_vcpu *vcpu)
 	r = vmm_vcpu_get(vcpu);
 	if (r)
 		return r;
+	vcpu->emu_failed = false;
 	vmm_walk_capture(&vcpu->walk);
 	cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
 	emu_init(c, (cs_ar & VMX_AR_L_MASK) ? 64 :

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include <linux/user-return-notifier.h>
 #include <asm/debugreg.h>
+#include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/idtentry.h>
@@ -161,27 +162,52 @@ static void guest_kgs_put(struct vmm_vcpu *vcpu)
 
 /* ---- Guest memory ---- */
 
+/* A write the module made for the guest is a write for dirty logging. */
+static void mark_dirty(struct vmm_vm *vm, u64 gfn)
+{
+	const struct vmm_memslot *s;
+
+	rcu_read_lock();
+	s = vmm_find_slot(rcu_dereference(vm->slots), gfn);
+	if (s && s->dirty_bitmap)
+		set_bit(gfn - s->base_gfn, s->dirty_bitmap);
+	rcu_read_unlock();
+}
+
+/*
+ * Copy to or from guest-physical memory.  -EFAULT outside every slot,
+ * -EPERM for a write to a read-only slot (the caller's emulation cannot
+ * complete it: it is not RAM).
+ */
 static int guest_copy(struct vmm_vm *vm, u64 gpa, void *buf, size_t len,
 		      bool write)
 {
 	while (len) {
 		const struct vmm_memslot *s;
 		size_t n = min_t(size_t, len, PAGE_SIZE - offset_in_page(gpa));
-		unsigned long hva;
+		unsigned long hva = 0;
+		bool ro = false;
 		int r;
 
 		rcu_read_lock();
 		s = vmm_find_slot(rcu_dereference(vm->slots), gpa >> PAGE_SHIFT);
-		hva = s ? s->hva + (gpa - (s->base_gfn << PAGE_SHIFT)) : 0;
+		if (s) {
+			hva = s->hva + (gpa - (s->base_gfn << PAGE_SHIFT));
+			ro = s->flags & VMM_MEM_READONLY;
+		}
 		rcu_read_unlock();
 		if (!hva)
 			return -EFAULT;
+		if (write && ro)
+			return -EPERM;
 		if (write)
 			r = copy_to_user((void __user *)hva, buf, n);
 		else
 			r = copy_from_user(buf, (void __user *)hva, n);
 		if (r)
 			return -EFAULT;
+		if (write)
+			mark_dirty(vm, gpa >> PAGE_SHIFT);
 		gpa += n;
 		buf += n;
 		len -= n;
@@ -675,20 +701,22 @@ static int handle_cr(struct vmm_vcpu *vcpu)
 	case 0:		/* MOV to CR */
 		switch (cr) {
 		case 0: {
-			unsigned long old = vcpu->cr0 & ~vmm_cr0_mask();
+			/* PE and PG are the guest's: the CPU holds them. */
+			unsigned long old = (vcpu->cr0 & vmm_cr0_mask()) |
+				(vmcs_readl(GUEST_CR0) & ~vmm_cr0_mask());
+			u64 efer = vmcs_read64(GUEST_IA32_EFER);
 
-			old |= vmcs_readl(GUEST_CR0) & ~vmm_cr0_mask();
 			if (!vmm_cr0_valid(val))
 				return inject_gp(vcpu);
 			/* Paging on with EFER.LME: IA-32e mode begins. */
 			if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
-			    (vcpu->efer & EFER_LME)) {
+			    (efer & EFER_LME)) {
 				if (!(vmcs_readl(GUEST_CR4) & X86_CR4_PAE))
 					return inject_gp(vcpu);
-				vmm_set_efer(vcpu, vcpu->efer | EFER_LMA);
+				vmm_set_efer(vcpu, efer | EFER_LMA);
 			} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
-				   (vcpu->efer & EFER_LMA)) {
-				vmm_set_efer(vcpu, vcpu->efer & ~EFER_LMA);
+				   (efer & EFER_LMA)) {
+				vmm_set_efer(vcpu, efer & ~EFER_LMA);
 			}
 			vmm_set_cr0(vcpu, val);
 			break;
@@ -699,7 +727,8 @@ static int handle_cr(struct vmm_vcpu *vcpu)
 		case 4:
 			if (!vmm_cr4_valid(val))
 				return inject_gp(vcpu);
-			if ((vcpu->efer & EFER_LMA) && !(val & X86_CR4_PAE))
+			if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
+			    !(val & X86_CR4_PAE))
 				return inject_gp(vcpu);
 			vmm_set_cr4(vcpu, val);
 			break;
@@ -1181,7 +1210,7 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	 * this loop does not stall RCU.
 	 */
 	ct = context_tracking_guest_enter();
-	if (!ct && unlikely(jiffies != vcpu->rcu_jiffies)) {
+	if (!ct && unlikely(time_after(jiffies, vcpu->rcu_jiffies))) {
 		rcu_note_context_switch(false);
 		vcpu->rcu_jiffies = jiffies;
 	}
@@ -1189,6 +1218,11 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	fail = vmm_vmx_enter(&vcpu->es, vcpu->launched);
 
 	context_tracking_guest_exit();
+	/*
+	 * A VM exit leaves TR's limit at 0x67 (SDM Vol. 3C 28.5.2), which
+	 * cuts off the I/O permission bitmap of tasks using ioperm().
+	 */
+	invalidate_tss_limit();
 
 	if (likely(!fail)) {
 		vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);

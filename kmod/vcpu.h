@@ -157,6 +157,7 @@ struct vmm_vcpu {
 	u64 fault_la;			/* guest-linear, or ~0 if unknown */
 	unsigned long fault_qual;
 	struct emu_ctxt emu;		/* the MMIO instruction in flight */
+	bool emu_failed;		/* a callback hit non-RAM */
 	u64 pf_gva;
 	u32 pf_error;
 

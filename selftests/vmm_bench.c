@@ -8,6 +8,9 @@
  *         cpuid_exit    a CPUID exit handled in the kernel
  *         out_exit      an OUT exit to userspace and back
  *         hlt_exit      a HLT exit to userspace and back
+ *         mmio_write_exit  an MMIO write exit to userspace and back
+ *         mmio_read_exit   an MMIO read exit to userspace and back
+ *                          (a 4-byte MOV at MMIO_GPA, outside every slot)
  *         vm_touch      create a VM with one vCPU and MIB MiB, let the
  *                       guest write one byte in every 4 KiB page, destroy it
  *   vmm_bench -c A.txt B.txt
@@ -37,6 +40,7 @@
 #define CODE_GPA	0x10000
 #define STACK_GPA	0x80000
 #define TOUCH_GPA	0x200000
+#define MMIO_GPA	0x10000000	/* mapped by the guest, in no slot */
 
 /* Guest code: position-independent snippets copied to CODE_GPA. */
 #define GUEST(name, body)					\
@@ -50,6 +54,9 @@
 GUEST(g_cpuid, "1: xor %eax, %eax; cpuid; dec %r8; jnz 1b; hlt");
 GUEST(g_out, "1: out %al, $0x80; jmp 1b");
 GUEST(g_hlt, "1: hlt; jmp 1b");
+/* rdi = MMIO_GPA */
+GUEST(g_mmiow, "1: mov %eax, (%rdi); jmp 1b");
+GUEST(g_mmior, "1: mov (%rdi), %eax; jmp 1b");
 /* rdi = first byte, r9 = pages */
 GUEST(g_touch, "1: movb $1, (%rdi); add $4096, %rdi; dec %r9; jnz 1b; hlt");
 
@@ -216,11 +223,17 @@ static uint64_t bench_cpuid(long n)
 static uint64_t bench_loop(long n, const unsigned char *code, size_t len,
 			   unsigned int reason)
 {
+	struct vmm_regs regs;
 	struct vm v;
 	uint64_t t;
 	long i;
 
 	vm_create(&v, 2 << 20, code, len);
+	if (ioctl(v.vcpu, VMM_GET_REGS, &regs) < 0)
+		die("GET_REGS");
+	regs.rdi = MMIO_GPA;
+	if (ioctl(v.vcpu, VMM_SET_REGS, &regs) < 0)
+		die("SET_REGS");
 	for (i = 0; i < 100; i++)
 		run_expect(&v, reason);
 	t = __rdtsc();
@@ -259,14 +272,14 @@ static int compare(const char *a, const char *b)
 
 	if (!fa || !fb)
 		die("open results");
-	printf("%-14s %14s %14s %8s\n", "figure", a, b, "ratio");
+	printf("%-16s %14s %14s %8s\n", "figure", a, b, "ratio");
 	while (fgets(la, sizeof(la), fa) && fgets(lb, sizeof(lb), fb)) {
 		if (la[0] == '#' || lb[0] == '#')
 			continue;
 		if (sscanf(la, "%63s %llu", na, &va) != 2 ||
 		    sscanf(lb, "%63s %llu", nb, &vb) != 2 || strcmp(na, nb))
 			continue;
-		printf("%-14s %14llu %14llu %8.2f\n", na, va, vb,
+		printf("%-16s %14llu %14llu %8.2f\n", na, va, vb,
 		       vb ? (double)va / vb : 0.0);
 	}
 	return 0;
@@ -315,6 +328,10 @@ int main(int argc, char **argv)
 	       bench_loop(n, SNIPPET(g_out), VMM_EXIT_IO));
 	printf("hlt_exit %llu\n", (unsigned long long)
 	       bench_loop(n, SNIPPET(g_hlt), VMM_EXIT_HLT));
+	printf("mmio_write_exit %llu\n", (unsigned long long)
+	       bench_loop(n, SNIPPET(g_mmiow), VMM_EXIT_MMIO));
+	printf("mmio_read_exit %llu\n", (unsigned long long)
+	       bench_loop(n, SNIPPET(g_mmior), VMM_EXIT_MMIO));
 	printf("vm_touch %llu\n", (unsigned long long)bench_touch(mib, reps));
 	return 0;
 usage:
