@@ -16,8 +16,9 @@ endif
 VMTEST := selftests/vmtest/run.sh
 
 .PHONY: all kmod userlib vmmctl selftests check unit demo bench lint clean install
+.PHONY: guests
 
-all: kmod userlib vmmctl selftests
+all: kmod userlib vmmctl selftests guests
 
 kmod:
 ifeq ($(KDIR),)
@@ -30,6 +31,10 @@ userlib:
 
 vmmctl: userlib
 	$(MAKE) -C vmmctl
+
+# Example guests (freestanding, no libc), also staged into the emulated host.
+guests:
+	$(MAKE) -C guests
 
 selftests: userlib
 	$(MAKE) -C selftests
@@ -60,3 +65,4 @@ clean:
 	$(MAKE) -C userlib clean
 	$(MAKE) -C vmmctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C guests clean

@@ -211,12 +211,11 @@ static int handle_exit(struct vmm_vcpu *vcpu)
 	}
 }
 
+/* The caller has counted this loop in vm->loops already. */
 static void vcpu_loop(struct vmm_vcpu *vcpu)
 {
 	struct vmm_vm *vm = vcpu->vm;
 	int ret;
-
-	__atomic_add_fetch(&vm->loops, 1, __ATOMIC_ACQ_REL);
 
 	for (;;) {
 		if (LOAD(&vm->stopping))
@@ -250,6 +249,7 @@ int vmm_vcpu_loop(struct vmm_vcpu *vcpu, struct vmm_stop *stop)
 		   VMM_KICK_SIGNAL);
 	vcpu->thread = pthread_self();
 	STORE(&vcpu->thread_live, 1);
+	__atomic_add_fetch(&vcpu->vm->loops, 1, __ATOMIC_ACQ_REL);
 	vcpu_loop(vcpu);
 	STORE(&vcpu->thread_live, 0);
 	stop_collect(vcpu->vm, stop);
@@ -299,13 +299,13 @@ int vmm_vm_run(struct vmm_vm *vm, int kick_signal, struct vmm_stop *stop)
 
 	/*
 	 * The vCPU threads inherit a mask with everything blocked but the
-	 * kick, so other signals go to the caller's threads.  The loop
-	 * counter is raised before any thread starts: a vCPU halting at
-	 * once must not stop the VM while the others are still starting.
+	 * kick, so other signals go to the caller's threads.  Every loop is
+	 * counted before any thread starts: a vCPU halting at once must not
+	 * stop the VM while the others are still starting.
 	 */
 	for (v = vm->vcpus; v; v = v->next)
 		n++;
-	__atomic_add_fetch(&vm->loops, 1, __ATOMIC_ACQ_REL);
+	__atomic_add_fetch(&vm->loops, (int)n, __ATOMIC_ACQ_REL);
 	sigfillset(&all);
 	sigdelset(&all, kick_signal);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -323,12 +323,11 @@ int vmm_vm_run(struct vmm_vm *vm, int kick_signal, struct vmm_stop *stop)
 	/* A stop requested before the threads were live must reach them. */
 	if (LOAD(&vm->stopping))
 		kick_all(vm);
-	if (ret)
+	if (ret) {
 		vmm_vm_stop(vm, VMM_STOP_ERROR, ret);
-
-	if (__atomic_sub_fetch(&vm->loops, 1, __ATOMIC_ACQ_REL) == 0 &&
-	    started == n)
-		vmm_vm_stop(vm, VMM_STOP_HALT, 0);
+		__atomic_sub_fetch(&vm->loops, (int)(n - started),
+				   __ATOMIC_ACQ_REL);
+	}
 
 	for (v = vm->vcpus; v; v = v->next) {
 		if (!LOAD(&v->thread_live))

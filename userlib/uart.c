@@ -48,6 +48,7 @@
 #define RX_FIFO		16
 
 struct vmm_uart {
+	pthread_mutex_t lock;	/* vCPUs may race on the registers */
 	int in_fd, out_fd;
 	bool in_eof;
 	uint8_t ier, fcr, lcr, mcr, lsr_err, msr_delta, scr, dll, dlm;
@@ -67,6 +68,7 @@ int vmm_uart_create(int in_fd, int out_fd, struct vmm_uart **uartp)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
+	pthread_mutex_init(&u->lock, NULL);
 	u->in_fd = in_fd;
 	u->out_fd = out_fd;
 	u->dll = 0x0c;		/* 9600 baud, the usual reset divisor */
@@ -77,12 +79,15 @@ int vmm_uart_create(int in_fd, int out_fd, struct vmm_uart **uartp)
 
 void vmm_uart_free(struct vmm_uart *uart)
 {
+	if (!uart)
+		return;
+	pthread_mutex_destroy(&uart->lock);
 	free(uart);
 }
 
 uint64_t vmm_uart_tx_count(const struct vmm_uart *uart)
 {
-	return uart ? uart->tx_count : 0;
+	return uart ? __atomic_load_n(&uart->tx_count, __ATOMIC_RELAXED) : 0;
 }
 
 static void rx_push(struct vmm_uart *u, uint8_t c)
@@ -238,6 +243,7 @@ static int uart_handler(void *opaque, const struct vmm_access *acc)
 	struct vmm_uart *u = opaque;
 
 	/* Wider accesses touch consecutive registers, byte by byte. */
+	pthread_mutex_lock(&u->lock);
 	for (uint32_t i = 0; i < acc->len; i++) {
 		unsigned int reg = (unsigned int)((acc->offset + i) & 7);
 
@@ -246,6 +252,7 @@ static int uart_handler(void *opaque, const struct vmm_access *acc)
 		else
 			acc->data[i] = uart_read(u, reg);
 	}
+	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
 

@@ -17,8 +17,14 @@
  *  - A handle must not be used by two threads at once, except that
  *    distinct vCPUs of one VM may run in parallel as long as no thread
  *    adds, moves or removes memory or creates/destroys vCPUs meanwhile.
+ *    vmm_vm_stop() and vmm_vm_stopped() may be called from any thread
+ *    and from signal handlers; bus lookups (the dispatch of exits) run
+ *    from any number of vCPU threads once handlers are registered.
  *  - Parents outlive children: close a device only after destroying its
  *    VMs; vmm_vm_destroy() destroys the VM's remaining vCPUs itself.
+ *  - The one process-wide change the library makes: vmm_vm_run() and
+ *    vmm_vcpu_loop() install a do-nothing handler for the kick signal
+ *    (VMM_KICK_SIGNAL unless told otherwise) if it has none.
  */
 #ifndef LIBVMM_VMM_H
 #define LIBVMM_VMM_H
@@ -812,8 +818,11 @@ int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot);
  * echoed in MSR.  Transmitted bytes are written to out_fd at once, so
  * LSR always has THRE and TEMT set.  Received bytes are read from in_fd
  * (non-blocking poll) when the guest looks at LSR or RBR.  There is no
- * interrupt line: IER is stored, IIR reports "no interrupt".
- * A device is used by one vCPU at a time (it has no lock).
+ * interrupt line: IER is stored, IIR reports "no interrupt" unless IER
+ * enables the received-data or THRE condition and it holds.  Accesses
+ * from several vCPU threads are serialised by a lock in the device, so
+ * each byte written reaches out_fd whole (lines from several vCPUs may
+ * still interleave byte by byte).
  */
 #define VMM_UART_COM1		0x3f8
 struct vmm_uart;

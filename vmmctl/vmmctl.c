@@ -5,30 +5,33 @@
  * Subcommands come from one table; the help text is generated from it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 #include <linux/vmm.h>
 
-static const char *dev_path = "/dev/vmm";
+#include "vmm.h"
+#include "vmmctl.h"
 
-static int open_dev(void)
+const char *vmmctl_device = VMM_DEFAULT_DEVICE;
+
+int vmmctl_open(const char *path, struct vmm_dev **devp)
 {
-	int fd = open(dev_path, O_RDWR | O_CLOEXEC);
+	int ret = vmm_open(path, devp);
 
-	if (fd >= 0)
-		return fd;
-	if (errno == ENOENT)
+	if (!ret)
+		return 0;
+	if (ret == -ENOENT)
 		fprintf(stderr, "vmmctl: %s missing: is vmm.ko loaded? see README\n",
-			dev_path);
-	else if (errno == EACCES)
-		fprintf(stderr, "vmmctl: %s: permission denied (root, or a udev rule granting access)\n",
-			dev_path);
+			path);
+	else if (ret == -EACCES || ret == -EPERM)
+		fprintf(stderr, "vmmctl: %s: permission denied: run as root, or give your user access to it (e.g. a udev rule setting its group)\n",
+			path);
+	else if (ret == -EPROTO)
+		fprintf(stderr, "vmmctl: %s: API version mismatch: rebuild vmmctl against this module's headers\n",
+			path);
 	else
-		fprintf(stderr, "vmmctl: %s: %s\n", dev_path, strerror(errno));
+		fprintf(stderr, "vmmctl: %s: %s\n", path, strerror(-ret));
 	return -1;
 }
 
@@ -54,26 +57,33 @@ static const struct {
 	{ VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "MANUAL_DIRTY_LOG_PROTECT2" },
 };
 
+static const char info_usage[] =
+"usage: vmmctl info\n"
+"\n"
+"Print the device's API version, the capabilities it reports and the\n"
+"host VMX features the module found (/sys/class/misc/vmm/caps).\n";
+
 static int cmd_info(int argc, char **argv)
 {
+	struct vmm_dev *dev;
 	char line[256];
 	FILE *f;
 	size_t i;
-	int fd, v;
 
-	(void)argc;
 	(void)argv;
-	fd = open_dev();
-	if (fd < 0)
+	if (argc > 1) {
+		fprintf(stderr, "vmmctl info: no arguments expected; see vmmctl info --help\n");
+		return 2;
+	}
+	if (vmmctl_open(vmmctl_device, &dev))
 		return 1;
-	v = ioctl(fd, VMM_GET_API_VERSION, 0);
-	printf("device          %s\n", dev_path);
-	printf("api version     %d\n", v);
+	printf("device          %s\n", vmmctl_device);
+	printf("api version     %d\n", vmm_api_version(dev));
 	printf("capabilities\n");
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
 		printf("  %-30s %d\n", caps[i].name,
-		       ioctl(fd, VMM_CHECK_EXTENSION, caps[i].cap));
-	close(fd);
+		       vmm_check_extension(dev, (unsigned int)caps[i].cap));
+	vmm_close(dev);
 
 	/* The VMX features the module found, from its sysfs directory. */
 	f = fopen("/sys/class/misc/vmm/caps", "r");
@@ -88,42 +98,97 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 
+static const char help_usage[] =
+"usage: vmmctl help [COMMAND]\n"
+"\n"
+"List the commands, or show the help of one.\n";
+
+/* The one table of subcommands; the help text comes from it. */
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *help;
+	const char *summary;
+	const char *usage;		/* NULL: the command prints its own */
 } commands[] = {
-	{ "info", cmd_info, "API version, capabilities and host VMX features" },
-	{ "help", cmd_help, "this text" },
+	{ "run", cmd_run, "boot a guest image with a UART console and a debug-exit port", NULL },
+	{ "info", cmd_info, "API version, capabilities and host VMX features", info_usage },
+	{ "help", cmd_help, "this text, or the help of one command", help_usage },
 };
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmmctl [-d DEVICE] COMMAND [ARGS]\n"
+		"       vmmctl COMMAND --help\n\n"
+		"options:\n"
+		"  -d DEVICE   the hypervisor device (default %s)\n"
+		"  -h, --help  this text\n\n"
+		"commands:\n", VMM_DEFAULT_DEVICE);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nSee vmmctl(8).\n");
+}
 
 static int cmd_help(int argc, char **argv)
 {
-	size_t i;
+	const struct command *c;
+	char *h[] = { NULL, (char *)"--help", NULL };
 
-	(void)argc;
-	(void)argv;
-	printf("usage: vmmctl [-d DEVICE] COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-8s %s\n", commands[i].name, commands[i].help);
-	return 0;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "vmmctl: unknown command '%s'; see vmmctl --help\n",
+			argv[1]);
+		return 2;
+	}
+	if (c->usage) {
+		fputs(c->usage, stdout);
+		return 0;
+	}
+	h[0] = (char *)c->name;
+	return c->fn(2, h);
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct command *c;
 
 	if (argc > 2 && !strcmp(argv[1], "-d")) {
-		dev_path = argv[2];
+		vmmctl_device = argv[2];
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return cmd_help(argc, argv) || argc < 2;
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "vmmctl: unknown command '%s'; see vmmctl --help\n",
-		argv[1]);
-	return 2;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "vmmctl: unknown command '%s'; see vmmctl --help\n",
+			argv[1]);
+		return 2;
+	}
+	if (c->usage && argc > 2 &&
+	    (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		fputs(c->usage, stdout);
+		return 0;
+	}
+	return c->fn(argc - 1, argv + 1);
 }

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmctl: option parsing of `vmmctl run`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "args.h"
+
+const char run_usage[] =
+"usage: vmmctl run [OPTIONS] IMAGE\n"
+"\n"
+"Boot IMAGE in a new VM with a 16550A UART at 0x3f8 (the console), a\n"
+"debug-exit port at 0xf4 and the example MMIO device at 0xd0000000.\n"
+"\n"
+"options:\n"
+"  -m, --memory SIZE     guest memory, K/M/G suffixes (default 64M, 1M..3G)\n"
+"  -c, --cpus N          vCPUs, each on its own thread (default 1)\n"
+"      --flat-real       IMAGE is a flat binary started in real mode\n"
+"      --flat-32         ... in 32-bit protected mode (flat, no paging)\n"
+"      --flat-long       ... in 64-bit long mode (identity-mapped 4 GiB)\n"
+"      --elf             IMAGE is an ELF32 (i386) or ELF64 (x86-64) executable\n"
+"      --multiboot       IMAGE is a Multiboot v1 kernel\n"
+"                        (default: detect: ELF magic, a Multiboot header in\n"
+"                        the first 8 KiB, else flat real mode)\n"
+"  -a, --load-addr ADDR  where a flat binary goes and starts (default 0x7c00\n"
+"                        in real mode, 0x100000 otherwise)\n"
+"      --cmdline TEXT    the Multiboot command line\n"
+"      --console FILE    UART output to FILE instead of the terminal (and\n"
+"                        no input)\n"
+"      --trace-exits     one line per VM exit on stderr\n"
+"      --log-unhandled   log accesses to ports/MMIO without a device\n"
+"      --huge            back guest memory with 2 MiB huge pages\n"
+"  -t, --timeout SEC     stop the guest after SEC seconds\n"
+"  -q, --quiet           no closing message on stderr\n"
+"  -d, --device PATH     the hypervisor device (default /dev/vmm)\n"
+"  -h, --help            this text\n"
+"\n"
+"exit status: the guest's debug-exit code c as (c << 1) | 1; 0 if every\n"
+"vCPU halted; 2 usage, image or device error; 4 triple fault (shutdown);\n"
+"6 VM entry failure; 8 internal error or unhandled exit; 124 timeout;\n"
+"130 stopped by SIGINT or SIGTERM.\n";
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+		end += strlen(end);
+	else if (!shift && !strcasecmp(end, "B"))
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (!v)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+enum {
+	OPT_FLAT_REAL = 256,
+	OPT_FLAT_32,
+	OPT_FLAT_LONG,
+	OPT_ELF,
+	OPT_MULTIBOOT,
+	OPT_CONSOLE,
+	OPT_TRACE,
+	OPT_CMDLINE,
+	OPT_LOG_UNHANDLED,
+	OPT_HUGE,
+};
+
+static const struct option run_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "flat-real", no_argument, NULL, OPT_FLAT_REAL },
+	{ "flat-32", no_argument, NULL, OPT_FLAT_32 },
+	{ "flat-long", no_argument, NULL, OPT_FLAT_LONG },
+	{ "elf", no_argument, NULL, OPT_ELF },
+	{ "multiboot", no_argument, NULL, OPT_MULTIBOOT },
+	{ "load-addr", required_argument, NULL, 'a' },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "trace-exits", no_argument, NULL, OPT_TRACE },
+	{ "log-unhandled", no_argument, NULL, OPT_LOG_UNHANDLED },
+	{ "huge", no_argument, NULL, OPT_HUGE },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
+		   size_t errlen)
+{
+	bool format_set = false;
+	uint64_t v;
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	o->mem_size = VMMCTL_MEM_DEFAULT;
+	o->cpus = 1;
+	o->format = VMM_IMAGE_AUTO;
+	o->flat_mode = VMM_MODE_REAL;
+	if (errlen)
+		err[0] = '\0';
+
+	optind = 0;	/* full reset: parse this argv from its start */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:c:a:t:d:qh", run_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			r = parse_size(optarg, &v);
+			if (r == -ERANGE || (!r && v > VMMCTL_MEM_MAX))
+				return fail(err, errlen,
+					    "memory size '%s' is too large: at most %lluM (guest RAM ends below the MMIO window at %#llx)",
+					    optarg, VMMCTL_MEM_MAX >> 20,
+					    VMMCTL_DEMO_MMIO_BASE);
+			if (r)
+				return fail(err, errlen,
+					    "cannot parse memory size '%s': give bytes or a number with K, M or G (e.g. 64M)",
+					    optarg);
+			if (v < VMMCTL_MEM_MIN)
+				return fail(err, errlen,
+					    "memory size '%s' is too small: at least 1M",
+					    optarg);
+			if (v & 0xfff)
+				return fail(err, errlen,
+					    "memory size '%s' is not a multiple of 4K",
+					    optarg);
+			o->mem_size = v;
+			break;
+		case 'c':
+			if (parse_u64(optarg, &v) || v < 1 ||
+			    v > VMMCTL_CPUS_MAX)
+				return fail(err, errlen,
+					    "--cpus '%s': give a number from 1 to %d",
+					    optarg, VMMCTL_CPUS_MAX);
+			o->cpus = (unsigned int)v;
+			break;
+		case OPT_FLAT_REAL:
+		case OPT_FLAT_32:
+		case OPT_FLAT_LONG:
+		case OPT_ELF:
+		case OPT_MULTIBOOT:
+			if (format_set)
+				return fail(err, errlen,
+					    "give at most one of --flat-real, --flat-32, --flat-long, --elf, --multiboot");
+			format_set = true;
+			o->format = c == OPT_ELF ? VMM_IMAGE_ELF :
+				    c == OPT_MULTIBOOT ? VMM_IMAGE_MULTIBOOT :
+				    VMM_IMAGE_FLAT;
+			o->flat_mode = c == OPT_FLAT_32 ? VMM_MODE_PROT32 :
+				       c == OPT_FLAT_LONG ? VMM_MODE_LONG64 :
+				       VMM_MODE_REAL;
+			break;
+		case 'a':
+			if (parse_u64(optarg, &v) || !v)
+				return fail(err, errlen,
+					    "--load-addr '%s': give a non-zero address (e.g. 0x7c00)",
+					    optarg);
+			o->load_addr = v;
+			break;
+		case OPT_CMDLINE:
+			o->cmdline = optarg;
+			break;
+		case OPT_CONSOLE:
+			o->console = optarg;
+			break;
+		case OPT_TRACE:
+			o->trace_exits = true;
+			break;
+		case OPT_LOG_UNHANDLED:
+			o->log_unhandled = true;
+			break;
+		case OPT_HUGE:
+			o->huge = true;
+			break;
+		case 't':
+			if (parse_u64(optarg, &v) || !v || v > 86400 * 365)
+				return fail(err, errlen,
+					    "--timeout '%s': give whole seconds (at least 1)",
+					    optarg);
+			o->timeout = (unsigned int)v;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'd':
+			o->device = optarg;
+			break;
+		case 'h':
+			return 1;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value",
+				    argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return fail(err, errlen, "no IMAGE given");
+	if (optind + 1 < argc)
+		return fail(err, errlen, "one IMAGE only (extra '%s')",
+			    argv[optind + 1]);
+	o->image = argv[optind];
+	if (o->load_addr && o->format != VMM_IMAGE_FLAT &&
+	    o->format != VMM_IMAGE_AUTO)
+		return fail(err, errlen,
+			    "--load-addr applies to flat binaries only");
+	return 0;
+}
