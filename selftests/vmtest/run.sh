@@ -185,7 +185,7 @@ setup()
 	exec 9>"$WORK/.lock"
 	flock -n 9 || die "$WORK is in use by another run; set VMTEST_DIR to another directory"
 	rm -rf "$STAGE" "$WORK/iso" "$WORK/boot.iso"
-	rm -f "$WORK"/{serial.log,job.log,bochs.log,bochs.out,build.log,xorriso.log,headline}
+	rm -f "$WORK"/{serial.log,job.log,jobtty.log,channel.log,bochs.log,bochs.out,build.log,xorriso.log,headline}
 	say "kernel $VER, $CPUS CPU(s), $MEM MiB, job $JOB, work dir $WORK"
 }
 
@@ -274,9 +274,8 @@ make_initramfs()
 	cp /bin/busybox "$STAGE/bin/busybox"
 	ln -s busybox "$STAGE/bin/sh"
 	install -m 755 "$HERE/init" "$STAGE/init"
-	gcc -Os -Wall -static -nostdlib -no-pie -fno-pie -fno-stack-protector \
-		-fcf-protection=none -fno-asynchronous-unwind-tables -s \
-		-o "$STAGE/bin/e9pipe" "$HERE/e9pipe.c"
+	gcc -O2 -Wall -s -o "$STAGE/bin/e9pipe" "$HERE/e9pipe.c"
+	stage_deps "$STAGE/bin/e9pipe"
 	install -m 644 "$HERE/lib.sh" "$STAGE/vmm/lib.sh"
 	install -m 755 "$HERE"/jobs/*.sh "$STAGE/vmm/jobs/"
 
@@ -341,7 +340,8 @@ write_bochsrc()
 	if [ "$JOB" = shell ]; then
 		serial="com1: enabled=1, mode=term, dev=/dev/tty"
 	else
-		serial="com1: enabled=1, mode=file, dev=serial.log"
+		serial="com1: enabled=1, mode=file, dev=serial.log
+com2: enabled=1, mode=file, dev=jobtty.log"
 	fi
 	# rfb needs no display and, with timeout=0, waits for no viewer; it
 	# takes the first free TCP port from 5900 on, so runs do not collide.
@@ -519,10 +519,13 @@ watch_guest()
 			busy=1
 			console_line "$LINE" && continue
 			# Stopping: show what the job got out before.
-			while next_line 6 jbuf && job_line "$LINE"; do :; done
+			while { next_line 6 jbuf || next_line 8 jbuf; } &&
+				job_line "$LINE"; do :; done
 			return 0
 		done
-		while next_line 6 jbuf; do
+		# The job channel: port 0xe9, then the fallback serial port if
+		# e9pipe had to switch (it never switches back).
+		while next_line 6 jbuf || next_line 8 jbuf; do
 			busy=1
 			job_line "$LINE" || return 0
 		done
@@ -543,11 +546,12 @@ boot_and_run()
 	T_MARK= TIMED_OUT=0 END_SEEN=0 IN_JOB=0 BOOTS=0
 	: > "$WORK/serial.log"
 	: > "$WORK/job.log"
+	: > "$WORK/jobtty.log"
 	start_bochs
 	say "booting (bochs pid $BPID, console $WORK/serial.log, job output $WORK/job.log)"
-	exec 6<"$WORK/job.log" 7<"$WORK/serial.log"
+	exec 6<"$WORK/job.log" 7<"$WORK/serial.log" 8<"$WORK/jobtty.log"
 	watch_guest
-	exec 6<&- 7<&-
+	exec 6<&- 7<&- 8<&-
 	if [ $END_SEEN = 0 ] && ! kill -0 "$BPID" 2>/dev/null; then
 		say "the emulator stopped before the end marker (see $WORK/bochs.out)"
 	fi
@@ -562,10 +566,12 @@ boot_and_run()
 
 verdict()
 {
-	local rc=0 headline boot_time=
+	local rc=0 headline boot_time= FALLBACK_USED=
 
+	cat "$WORK/job.log" "$WORK/jobtty.log" > "$WORK/channel.log"
+	[ ! -s "$WORK/jobtty.log" ] || FALLBACK_USED=1
 	awk -v timed_out="$TIMED_OUT" -v headline="$WORK/headline" \
-		-f "$HERE/verdict.awk" "$WORK/job.log" "$WORK/serial.log" || rc=1
+		-f "$HERE/verdict.awk" "$WORK/channel.log" "$WORK/serial.log" || rc=1
 	headline=$(cat "$WORK/headline" 2>/dev/null || echo "no verdict")
 
 	[ -z "$T_MARK" ] || boot_time=" (to the start marker $(secs "$T_IMAGE" "$T_MARK") s)"
@@ -582,7 +588,7 @@ verdict()
 		say "PASS"
 		return 0
 	fi
-	say "job output: $WORK/job.log"
+	say "job output: $WORK/job.log${FALLBACK_USED:+ and $WORK/jobtty.log}"
 	say "kernel console: $WORK/serial.log"
 	say "bochs log: $WORK/bochs.log ($WORK/bochs.out)"
 	say "FAIL: $headline"

@@ -3,11 +3,12 @@
 # Verdict on one run of the emulated VT-x host, from its two serial logs.
 # POSIX awk (mawk on a new Debian machine).  Called by run.sh as
 #
-#   awk -v timed_out=SECONDS -v headline=FILE -f verdict.awk job.log serial.log
+#   awk -v timed_out=SECONDS -v headline=FILE -f verdict.awk channel.log serial.log
 #
-# job.log is what the guest's /init and the job wrote on the second serial
-# port (markers, TAP, the kernel log of the job); serial.log is the kernel
-# console on the first one.
+# channel.log is what the guest's /init and the job sent to the host
+# (markers, TAP, the kernel log of the job): job.log, from port 0xe9,
+# followed by jobtty.log, e9pipe's fallback serial port.  serial.log is
+# the kernel console.
 #
 # Prints the problems it finds, one per line, then the totals line
 # "vmtest: N passed, N failed, N skipped"; writes a one-line reason
@@ -210,6 +211,10 @@ line ~ /^ISOLINUX [0-9]/ {
 }
 index(line, "<<<vmtest start ") {
 	console_job = 1
+	next
+}
+index(line, "vmtest: e9pipe: port 0xe9 access faulted") {
+	problem(5, "user-space port I/O faulted in the guest (#GP on OUTSB): the TSS limit is not reloaded after VM exits?")
 	next
 }
 console_job || line ~ /Kernel panic/ {
