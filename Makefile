@@ -43,10 +43,10 @@ unit: userlib
 	$(MAKE) -C selftests unit
 
 # Host unit tests first, then the whole suite in the emulated VT-x host.
-check: userlib vmmctl selftests
+check: userlib vmmctl guests selftests
 	selftests/check.sh
 
-demo: userlib vmmctl selftests
+demo: userlib vmmctl guests selftests
 	$(VMTEST) --job demo
 
 # The same KVM-API benchmark against vmm and kvm_intel in one boot.
