@@ -92,49 +92,21 @@ void vmm_ept_flush(struct vmm_vm *vm)
 }
 
 /*
- * Clear the leaves for [gfn, gfn + npages).  A 2 MiB leaf that overlaps the
- * range goes whole; the guest faults the rest back in.  Under mmu_lock.
+ * Walk the leaves of [gfn, gfn + npages) under mmu_lock.  Each present
+ * leaf is cleared, or, with write_protect, a 4 KiB leaf only loses write
+ * access (dirty logging re-arms it).  A 2 MiB leaf overlapping the range
+ * goes whole either way: the guest faults the rest back in, and logged
+ * slots are mapped in 4 KiB pages.  Returns true if anything changed; the
+ * caller then flushes.
  */
-static bool ept_zap_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
-{
-	u64 end = gfn + npages;
-	bool zapped = false;
-
-	while (gfn < end) {
-		u64 *table = vm->ept_root, *e = NULL;
-		int level;
-
-		for (level = EPT_LEVELS; level >= 1; level--) {
-			e = &table[ept_index(gfn, level)];
-			if (!(*e & EPT_RWX) || level == 1 || (*e & EPT_LARGE))
-				break;
-			table = ept_table(*e);
-		}
-		if (*e & EPT_RWX) {
-			if (level == 1 || (*e & EPT_LARGE)) {
-				WRITE_ONCE(*e, 0);
-				zapped = true;
-			}
-		}
-		/* Skip to the next entry at the level where the walk stopped. */
-		gfn = (gfn | ((1ULL << (9 * (level - 1))) - 1)) + 1;
-	}
-	return zapped;
-}
-
-/*
- * Dirty logging: take write access away from the leaves of [gfn, gfn +
- * npages), so the next write faults and is recorded.  A 2 MiB leaf goes
- * whole (logged slots are mapped in 4 KiB pages).  Under mmu_lock; the
- * caller flushes when this returns true.
- */
-bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+static bool ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
+			     bool write_protect)
 {
 	u64 end = gfn + npages;
 	bool changed = false;
 
 	while (gfn < end) {
-		u64 *table = vm->ept_root, *e = NULL;
+		u64 *table = vm->ept_root, *e = NULL, old;
 		int level;
 
 		for (level = EPT_LEVELS; level >= 1; level--) {
@@ -143,17 +115,31 @@ bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
 				break;
 			table = ept_table(*e);
 		}
-		if ((*e & EPT_RWX) && (*e & EPT_LARGE)) {
-			WRITE_ONCE(*e, 0);
-			changed = true;
-		} else if ((*e & EPT_RWX) && level == 1 &&
-			   (*e & VMX_EPT_WRITABLE_MASK)) {
-			WRITE_ONCE(*e, *e & ~VMX_EPT_WRITABLE_MASK);
-			changed = true;
+		old = *e;
+		if ((old & EPT_RWX) && (level == 1 || (old & EPT_LARGE))) {
+			u64 new = 0;
+
+			if (write_protect && level == 1)
+				new = old & ~VMX_EPT_WRITABLE_MASK;
+			if (new != old) {
+				WRITE_ONCE(*e, new);
+				changed = true;
+			}
 		}
+		/* Skip to the next entry at the level where the walk stopped. */
 		gfn = (gfn | ((1ULL << (9 * (level - 1))) - 1)) + 1;
 	}
 	return changed;
+}
+
+static bool ept_zap_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+{
+	return ept_update_range(vm, gfn, npages, false);
+}
+
+bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+{
+	return ept_update_range(vm, gfn, npages, true);
 }
 
 void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages)
