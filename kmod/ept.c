@@ -121,6 +121,8 @@ static bool ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 
 			if (write_protect && level == 1)
 				new = old & ~VMX_EPT_WRITABLE_MASK;
+			if (!new)
+				vm->ept_mapped -= level == 1 ? 1 : 512;
 			if (new != old) {
 				WRITE_ONCE(*e, new);
 				changed = true;
@@ -179,6 +181,8 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 	/* A 2 MiB leaf only where no 4 KiB table exists yet. */
 	if (leaf_level == 2 && (*table & EPT_RWX))
 		return -EEXIST;
+	if (!(*table & EPT_RWX))
+		vm->ept_mapped += leaf_level == 2 ? 512 : 1;
 	WRITE_ONCE(*table, leaf);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "vmm.h"
 #include "vcpu.h"
 #include "run.h"
+#include "genl.h"
 
 static bool kvm_name;
 module_param(kvm_name, bool, 0444);
@@ -114,6 +115,11 @@ static int __init vmm_init(void)
 	r = vmm_vmx_init();
 	if (r)
 		goto out_vcpu;
+	r = vmm_genl_init();
+	if (r) {
+		pr_err("cannot register the generic netlink family: %d\n", r);
+		goto out_vmx;
+	}
 	if (kvm_name) {
 		vmm_dev.name = "kvm";
 		vmm_dev.minor = KVM_MINOR;
@@ -121,10 +127,12 @@ static int __init vmm_init(void)
 	r = misc_register(&vmm_dev);
 	if (r) {
 		pr_err("cannot register /dev/%s: %d\n", vmm_dev.name, r);
-		goto out_vmx;
+		goto out_genl;
 	}
 	return 0;
 
+out_genl:
+	vmm_genl_exit();
 out_vmx:
 	vmm_vmx_exit();
 out_vcpu:
@@ -135,6 +143,7 @@ out_vcpu:
 static void __exit vmm_exit(void)
 {
 	misc_deregister(&vmm_dev);
+	vmm_genl_exit();
 	vmm_vmx_exit();
 	vmm_vcpu_exit_module();
 }

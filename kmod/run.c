@@ -32,6 +32,7 @@
 #include "vmx_ops.h"
 #include "vcpu.h"
 #include "run.h"
+#include "genl.h"
 
 /* The host's NMI entry for hypervisors: renamed in Linux 6.6 (Kbuild). */
 #ifdef VMM_HAVE_NMI_KVM_VMX
@@ -1052,8 +1053,9 @@ static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
 static int handle_unexpected(struct vmm_vcpu *vcpu)
 {
 	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 1);
-	u32 reason = vcpu->exit_reason;
+	u32 reason = (u16)vcpu->exit_reason;
 
+	vmm_stat_inc(&vcpu->stats.exit[min(reason, VMM_STAT_EXIT_REASONS - 1)]);
 	if (__ratelimit(&rs))
 		dump_vmcs(reason);
 	return internal_error(vcpu, VMM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
@@ -1066,7 +1068,10 @@ static int ept_slow(struct vmm_vcpu *vcpu)
 
 	if (r < 0)
 		return r;
-	return r == 0 ? EXIT_RESUME : EXIT_MMIO;
+	if (r == 0)
+		return EXIT_RESUME;
+	vmm_stat_inc(&vcpu->stats.ept_mmio);
+	return EXIT_MMIO;
 }
 
 static int handle_ept_violation(struct vmm_vcpu *vcpu)
@@ -1077,6 +1082,75 @@ static int handle_ept_violation(struct vmm_vcpu *vcpu)
 	vcpu->slow = ept_slow;
 	return EXIT_SLOW;
 }
+
+#ifdef VMM_STATS
+/*
+ * Guest time comes from the VMX-preemption timer, which counts down only
+ * in VMX non-root operation, by one each time bit pt_rate of the TSC
+ * changes, and which the CPU saves at every exit (SDM Vol. 3C 26.5.1):
+ * it costs the exit path nothing.  It is folded in here, where the
+ * vCPU's thread leaves the guest loop, and when it runs out.
+ */
+static void guest_time_fold(struct vmm_vcpu *vcpu)
+{
+	u32 left;
+
+	if (!vmm_has_guest_time())
+		return;
+	left = vmcs_read32(VMX_PREEMPTION_TIMER_VALUE);
+	vcpu->stats.guest_tsc += (u64)(VMM_PT_START - left) << vmm_caps.pt_rate;
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, VMM_PT_START);
+}
+
+static int handle_preemption_timer(struct vmm_vcpu *vcpu)
+{
+	guest_time_fold(vcpu);
+	return EXIT_RESUME;
+}
+
+/* A stint: a stretch of RUN work on the CPU, with the guest's time in it. */
+struct stint {
+	u64 tsc;
+	u64 guest_tsc;
+};
+
+static void stint_begin(struct vmm_vcpu *vcpu, struct stint *st)
+{
+	st->tsc = rdtsc();
+	st->guest_tsc = vcpu->stats.guest_tsc;
+}
+
+/* @in_guest_loop: the VMCS is current here and the timer is folded in. */
+static void stint_end(struct vmm_vcpu *vcpu, const struct stint *st,
+		      bool in_guest_loop)
+{
+	u64 spent, ran;
+
+	if (in_guest_loop)
+		guest_time_fold(vcpu);
+	spent = rdtsc() - st->tsc;
+	ran = vcpu->stats.guest_tsc - st->guest_tsc;
+	if (spent > ran)
+		vcpu->stats.handler_tsc += spent - ran;
+}
+#else
+static int handle_preemption_timer(struct vmm_vcpu *vcpu)
+{
+	return EXIT_RESUME;	/* not enabled without statistics */
+}
+
+struct stint {
+};
+
+static void stint_begin(struct vmm_vcpu *vcpu, struct stint *st)
+{
+}
+
+static void stint_end(struct vmm_vcpu *vcpu, const struct stint *st,
+		      bool in_guest_loop)
+{
+}
+#endif
 
 typedef int (*exit_handler_t)(struct vmm_vcpu *vcpu);
 
@@ -1117,6 +1191,7 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_INVVPID] = inject_ud,
 	[EXIT_REASON_WBINVD] = handle_skip,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_VMFUNC] = inject_ud,
 	[EXIT_REASON_ENCLS] = inject_ud,
 	[11 /* GETSEC */] = inject_ud,
@@ -1133,6 +1208,7 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 
 		if (__ratelimit(&rs))
 			dump_vmcs(0);
+		vmm_stat_inc(&vcpu->stats.entry_failures);
 		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason =
 			vmcs_read32(VM_INSTRUCTION_ERROR);
@@ -1142,26 +1218,39 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 	reason = vcpu->exit_reason;
 	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
 		/* The guest state failed the entry checks (SDM 27.8). */
+		vmm_stat_inc(&vcpu->stats.entry_failures);
 		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = reason & 0xffff;
 		run->fail_entry.cpu = raw_smp_processor_id();
 		return EXIT_USER;
 	}
 	reason &= 0xffff;
-	/* The common exits first, without an indirect call. */
-	if (reason == EXIT_REASON_IO_INSTRUCTION)
+	/*
+	 * The common exits first, without an indirect call; each branch
+	 * counts its exit with a constant index (one instruction).
+	 */
+	if (reason == EXIT_REASON_IO_INSTRUCTION) {
+		vmm_stat_inc(&vcpu->stats.exit[EXIT_REASON_IO_INSTRUCTION]);
 		return handle_io(vcpu);
-	if (reason == EXIT_REASON_CPUID)
+	}
+	if (reason == EXIT_REASON_CPUID) {
+		vmm_stat_inc(&vcpu->stats.exit[EXIT_REASON_CPUID]);
 		return handle_cpuid(vcpu);
-	if (reason == EXIT_REASON_HLT)
+	}
+	if (reason == EXIT_REASON_HLT) {
+		vmm_stat_inc(&vcpu->stats.exit[EXIT_REASON_HLT]);
 		return handle_hlt(vcpu);
+	}
+	BUILD_BUG_ON(ARRAY_SIZE(exit_handlers) > VMM_STAT_EXIT_REASONS);
 	if (reason < ARRAY_SIZE(exit_handlers)) {
 		exit_handler_t h;
 
-		h = exit_handlers[array_index_nospec(reason,
-						     ARRAY_SIZE(exit_handlers))];
-		if (h)
+		reason = array_index_nospec(reason, ARRAY_SIZE(exit_handlers));
+		h = exit_handlers[reason];
+		if (h) {
+			vmm_stat_inc(&vcpu->stats.exit[reason]);
 			return h(vcpu);
+		}
 	}
 	return handle_unexpected(vcpu);
 }
@@ -1243,13 +1332,13 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	if (unlikely(hw_breakpoint_active()))
 		hw_breakpoint_restore();
 	local_irq_enable();
-	vcpu->exits++;
 	return fail;
 }
 
 static int run_loop(struct vmm_vcpu *vcpu)
 {
 	unsigned long fsbase;
+	struct stint st;
 	int r;
 
 	for (;;) {
@@ -1268,16 +1357,20 @@ static int run_loop(struct vmm_vcpu *vcpu)
 			vmcs_writel(HOST_FS_BASE, fsbase);
 			vcpu->host_fsbase = fsbase;
 		}
+		stint_begin(vcpu, &st);
 		do {
 			int fail = vcpu_enter_exit(vcpu);
 
 			r = fail < 0 ? EXIT_CHECK : handle_exit(vcpu, fail);
 		} while (r == EXIT_RESUME);
+		stint_end(vcpu, &st, true);
 		guest_kgs_put(vcpu);
 		preempt_enable();
 
 		if (r == EXIT_SLOW) {
+			stint_begin(vcpu, &st);
 			r = vcpu->slow(vcpu);
+			stint_end(vcpu, &st, false);
 			if (r == EXIT_RESUME)
 				continue;
 		}
@@ -1315,11 +1408,33 @@ static int run_guest(struct vmm_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * Account one return of VMM_RUN: the statistics, the state a monitor
+ * sees, and an event when the guest stopped for good.  Errors that are
+ * not exits (-EFAULT, -ENOMEM...) leave exit_reason stale: not counted.
+ */
+static void run_done(struct vmm_vcpu *vcpu, int r)
+{
+	u32 reason = vcpu->run->exit_reason;
+
+	if (r && r != -EINTR)
+		return;
+	vmm_stat_inc(&vcpu->stats.user_exit[min(reason, VMM_STAT_USER_REASONS - 1)]);
+	WRITE_ONCE(vcpu->last_exit, reason);
+	if (reason == VMM_EXIT_SHUTDOWN || reason == VMM_EXIT_FAIL_ENTRY ||
+	    reason == VMM_EXIT_INTERNAL_ERROR)
+		vmm_genl_vcpu_stopped(vcpu);
+}
+
 int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 {
 	struct vmm_run *run = vcpu->run;
+	struct stint st;
 	int r;
 
+	vmm_stat_inc(&vcpu->stats.runs);
+	WRITE_ONCE(vcpu->ran, true);
+	WRITE_ONCE(vcpu->in_run, true);
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &current->real_blocked);
 
@@ -1353,7 +1468,9 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 
 	/* MMIO is emulated with the guest's FPU state in memory. */
 	while ((r = run_guest(vcpu)) == EXIT_MMIO) {
+		stint_begin(vcpu, &st);
 		r = vmm_mmio_begin(vcpu);
+		stint_end(vcpu, &st, false);
 		if (r <= 0)
 			break;
 	}
@@ -1366,5 +1483,7 @@ out:
 		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
 		sigemptyset(&current->real_blocked);
 	}
+	WRITE_ONCE(vcpu->in_run, false);
+	run_done(vcpu, r);
 	return r;
 }

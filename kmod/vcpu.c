@@ -31,6 +31,7 @@
 #include "vmx_ops.h"
 #include "vcpu.h"
 #include "run.h"
+#include "genl.h"
 
 struct vmm_pcpu {
 	struct list_head loaded;	/* VMCSs active here */
@@ -367,6 +368,8 @@ static void vmcs_init(struct vmm_vcpu *vcpu)
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write64(EPT_POINTER, vcpu->vm->eptp);
+	if (vmm_has_guest_time())
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, VMM_PT_START);
 	if (vmm_has_vpid())
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
 	if (vmm_has_msr_bitmap())
@@ -962,6 +965,8 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 	/* The fd is live: the VM owns the vCPU and frees it with itself. */
 	vm->vcpus[vm->nr_vcpus++] = vcpu;
 	mutex_unlock(&vm->lock);
+	/* The caller's VM fd keeps vm alive; vcpu may be gone already. */
+	vmm_genl_vcpu_created(vm, id);
 	return fd;
 
 out_unlock:

@@ -42,10 +42,10 @@ struct vmm_memslots {
 };
 
 struct vmm_vm {
-	struct list_head node;		/* vmm_vms, under vmm_vms_lock */
-	u32 id;
+	u32 id;				/* in vmm_vms (vm.c) */
 	struct mm_struct *mm;		/* the creator's; mmgrab'ed */
-	struct pid *owner;
+	struct pid *owner;		/* the creator's thread group */
+	kuid_t uid;			/* the creator's real uid */
 	struct mutex lock;		/* slots and vCPU creation */
 	struct vmm_memslots __rcu *slots;
 
@@ -56,6 +56,7 @@ struct vmm_vm {
 	unsigned long mmu_seq;
 	long mmu_invalidating;
 	unsigned long ept_pages;	/* table pages in use */
+	unsigned long ept_mapped;	/* 4 KiB pages mapped by leaves */
 	struct mmu_notifier mn;
 
 	bool manual_protect;		/* VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
@@ -64,8 +65,37 @@ struct vmm_vm {
 	int nr_vcpus;
 	struct vmm_vcpu *vcpus[VMM_MAX_VCPUS];
 	refcount_t users;		/* VM fd + one per vCPU fd */
-	u64 created_ns;
+	u64 created_ns;			/* CLOCK_REALTIME */
+	u64 created_boot_ns;		/* CLOCK_BOOTTIME */
 };
+
+/*
+ * Statistics of one vCPU, read through netlink (genl.c).  Only the vCPU's
+ * own thread writes them, with plain increments and no atomics in the
+ * exit path; a reader loads each counter once (READ_ONCE), so no counter
+ * is ever torn, but a set of counters is not one instant's snapshot.
+ * Guest time comes from the VMX-preemption timer (run.c) and costs
+ * nothing per exit.  "make VMM_STATS=n" builds the counters out, to
+ * measure what they cost.
+ */
+#define VMM_STAT_EXIT_REASONS	128U	/* basic exit reasons; 127: the rest */
+#define VMM_STAT_USER_REASONS	64U	/* VMM_EXIT_*; 63: the rest */
+
+struct vmm_vcpu_stats {
+	u64 runs;
+	u64 entry_failures;
+	u64 ept_mmio;
+	u64 guest_tsc;			/* TSC ticks in the guest */
+	u64 handler_tsc;		/* ... in RUN, outside the guest */
+	u64 exit[VMM_STAT_EXIT_REASONS];
+	u64 user_exit[VMM_STAT_USER_REASONS];
+};
+
+static inline void vmm_stat_inc(u64 *counter)
+{
+	if (VMM_STATS_ON)
+		(*counter)++;
+}
 
 /* Laid out for vmenter.S: see regs.h. */
 struct vmm_entry_state {
@@ -173,7 +203,12 @@ struct vmm_vcpu {
 
 	int ncpuid;
 	struct vmm_cpuid_entry2 *cpuid;
-	u64 exits;
+
+	/* What a monitor sees (genl.c); written by the vCPU's thread. */
+	bool in_run;			/* inside VMM_RUN */
+	bool ran;			/* VMM_RUN was called once */
+	u32 last_exit;			/* run->exit_reason of the last RUN */
+	struct vmm_vcpu_stats stats;
 };
 
 /* vcpu.c */

@@ -7,26 +7,73 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "vmm.h"
 #include "vcpu.h"
+#include "genl.h"
 
-static LIST_HEAD(vmm_vms);
+/*
+ * Every VM by id.  An id is reserved at creation and the VM stored under
+ * it once it is complete; it leaves the array before it is torn down.
+ * Ids are handed out cyclically, so a monitor does not see a new VM
+ * under the id of one that just ended.  vmm_vms_lock serialises the
+ * store and the erase with readers that keep a VM alive while they look
+ * at it (the netlink dumps).
+ */
+static DEFINE_XARRAY_ALLOC1(vmm_vms);
 static DEFINE_MUTEX(vmm_vms_lock);
-static DEFINE_IDA(vmm_vm_ida);
+static u32 vmm_vm_next_id;
 static int vmm_nr_vms;
 
 int vmm_vm_count(void)
 {
 	return READ_ONCE(vmm_nr_vms);
+}
+
+/*
+ * Call fn for each VM with an id >= *pos, in id order, with the VM kept
+ * alive.  A non-zero return of fn ends the walk with *pos at that VM, so
+ * that a netlink dump resumes there; after a whole walk *pos is past the
+ * last id.
+ */
+int vmm_vm_walk(unsigned long *pos, vmm_vm_fn fn, void *arg)
+{
+	struct vmm_vm *vm;
+	unsigned long id;
+	int r = 0;
+
+	mutex_lock(&vmm_vms_lock);
+	xa_for_each_start(&vmm_vms, id, vm, *pos) {
+		r = fn(vm, arg);
+		*pos = r ? id : id + 1;
+		if (r)
+			break;
+	}
+	mutex_unlock(&vmm_vms_lock);
+	return r;
+}
+
+/* fn on the VM with this id, kept alive; -ENOENT if there is none. */
+int vmm_vm_with(u32 id, vmm_vm_fn fn, void *arg)
+{
+	struct vmm_vm *vm;
+	int r = -ENOENT;
+
+	mutex_lock(&vmm_vms_lock);
+	vm = xa_load(&vmm_vms, id);
+	if (vm)
+		r = fn(vm, arg);
+	mutex_unlock(&vmm_vms_lock);
+	return r;
 }
 
 long vmm_check_extension(unsigned long cap)
@@ -431,9 +478,10 @@ static void vm_destroy(struct vmm_vm *vm)
 	int i;
 
 	mutex_lock(&vmm_vms_lock);
-	list_del(&vm->node);
+	xa_erase(&vmm_vms, vm->id);
 	vmm_nr_vms--;
 	mutex_unlock(&vmm_vms_lock);
+	vmm_genl_vm_event(vm, VMM_EVENT_VM_DESTROYED);
 
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vmm_vcpu_free(vm->vcpus[i]);
@@ -445,7 +493,6 @@ static void vm_destroy(struct vmm_vm *vm)
 	kfree(slots);
 	mmdrop(vm->mm);
 	put_pid(vm->owner);
-	ida_free(&vmm_vm_ida, vm->id);
 	kfree(vm);
 	vmm_vmx_put();
 	module_put(THIS_MODULE);
@@ -463,9 +510,18 @@ static int vm_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
+/* /proc/PID/fdinfo/FD: the id that netlink and vmmctl know the VM by. */
+static void vm_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	const struct vmm_vm *vm = f->private_data;
+
+	seq_printf(m, "vm_id:\t%u\n", vm->id);
+}
+
 static const struct file_operations vm_fops = {
 	.owner = THIS_MODULE,
 	.release = vm_release,
+	.show_fdinfo = vm_show_fdinfo,
 	.unlocked_ioctl = vm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -499,12 +555,15 @@ long vmm_vm_create(unsigned long type)
 	spin_lock_init(&vm->mmu_lock);
 	refcount_set(&vm->users, 1);
 	vm->created_ns = ktime_get_real_ns();
+	vm->created_boot_ns = ktime_get_boottime_ns();
 	vm->owner = get_task_pid(current, PIDTYPE_TGID);
+	vm->uid = current_uid();
 
-	r = ida_alloc_min(&vmm_vm_ida, 1, GFP_KERNEL);
+	/* Reserve the id; the VM is stored under it once complete. */
+	r = xa_alloc_cyclic(&vmm_vms, &vm->id, NULL, xa_limit_31b,
+			    &vmm_vm_next_id, GFP_KERNEL);
 	if (r < 0)
 		goto out_slots;
-	vm->id = r;
 
 	r = vmm_ept_init(vm);
 	if (r)
@@ -530,9 +589,10 @@ long vmm_vm_create(unsigned long type)
 	}
 
 	mutex_lock(&vmm_vms_lock);
-	list_add_tail(&vm->node, &vmm_vms);
+	xa_store(&vmm_vms, vm->id, vm, 0);	/* reserved: cannot fail */
 	vmm_nr_vms++;
 	mutex_unlock(&vmm_vms_lock);
+	vmm_genl_vm_event(vm, VMM_EVENT_VM_CREATED);
 
 	/* From here the file owns the VM: vm_release() frees it. */
 	fd_install(fd, file);
@@ -544,7 +604,7 @@ out_mm:
 	mmdrop(vm->mm);
 	vmm_ept_destroy(vm);
 out_id:
-	ida_free(&vmm_vm_ida, vm->id);
+	xa_erase(&vmm_vms, vm->id);
 out_slots:
 	put_pid(vm->owner);
 	kfree(slots);

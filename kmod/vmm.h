@@ -11,6 +11,13 @@
 
 #define VMM_NAME "vmm"
 
+/* Per-vCPU statistics are built in (Kbuild: VMM_STATS=y, the default). */
+#ifdef VMM_STATS
+#define VMM_STATS_ON	1
+#else
+#define VMM_STATS_ON	0
+#endif
+
 /* Debug register bits that always read as one (SDM Vol. 3B 18.2). */
 #define VMM_DR6_FIXED	0xffff0ff0UL
 #define VMM_DR7_FIXED	0x400UL
@@ -36,6 +43,7 @@ struct vmm_caps {
 	u64 cr0_fixed1;
 	u64 cr4_fixed0;
 	u64 cr4_fixed1;
+	u8 pt_rate;		/* VMX-preemption timer: TSC bit it follows */
 };
 
 extern struct vmm_caps vmm_caps __read_mostly;
@@ -48,6 +56,12 @@ static inline bool vmm_has_vpid(void)
 static inline bool vmm_has_ept_2m(void)
 {
 	return vmm_caps.ept_vpid & VMX_EPT_2MB_PAGE_BIT;
+}
+
+/* Guest time is measured (statistics): see run.c. */
+static inline bool vmm_has_guest_time(void)
+{
+	return vmm_caps.pin_based & PIN_BASED_VMX_PREEMPTION_TIMER;
 }
 
 static inline bool vmm_has_msr_bitmap(void)

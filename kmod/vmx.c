@@ -88,6 +88,28 @@ static int adjust_ctls(u32 required, u32 optional, u32 msr, u32 *out,
 	return 0;
 }
 
+/*
+ * CPUs whose VMX-preemption timer does not count at the rate that
+ * IA32_VMX_MISC reports (Intel errata AAJ124, AAK139, AAM126, AAN92,
+ * AAO95, AAP86, AAT59, AAU65, AAX65, BA86, and the Xeon E3-1220 V2), by
+ * CPUID.1:EAX with the reserved bits cleared.  They get no guest time.
+ */
+static const u32 pt_broken_signatures[] = {
+	0x000106a0, 0x000106a1, 0x000106a4, 0x000106a5, 0x000106e5,
+	0x00020652, 0x00020655, 0x000206e6, 0x000306a8,
+};
+
+static bool pt_usable(void)
+{
+	u32 sig = cpuid_eax(1) & ~(0x3U << 14 | 0xfU << 28);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pt_broken_signatures); i++)
+		if (sig == pt_broken_signatures[i])
+			return false;
+	return true;
+}
+
 static int check_feature_control(void)
 {
 	u64 fc;
@@ -138,7 +160,8 @@ int vmm_caps_probe(void)
 	 * Interrupts are not acknowledged on exit; they stay pending and are
 	 * taken by the host as soon as it enables interrupts again.
 	 */
-	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, 0,
+	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+			VMM_STATS_ON ? PIN_BASED_VMX_PREEMPTION_TIMER : 0,
 			true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				    MSR_IA32_VMX_PINBASED_CTLS,
 			&c->pin_based, "pin-based");
@@ -186,7 +209,8 @@ int vmm_caps_probe(void)
 	 */
 	r = adjust_ctls(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 			VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
-			VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS, 0,
+			VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS,
+			VM_EXIT_SAVE_VMX_PREEMPTION_TIMER,
 			true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 				    MSR_IA32_VMX_EXIT_CTLS,
 			&c->exit_ctls, "VM-exit");
@@ -203,6 +227,18 @@ int vmm_caps_probe(void)
 	c->entry_ctls &= ~VM_ENTRY_IA32E_MODE;
 
 	rdmsrl(MSR_IA32_VMX_MISC, c->misc);
+	/*
+	 * The statistics' guest time needs the timer and the exit control
+	 * that saves its value (SDM Vol. 3C 25.5.1, 26.5.1); it must never
+	 * stop a guest, so it is only wanted where both exist and count
+	 * right.
+	 */
+	c->pt_rate = c->misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK;
+	if (!(c->pin_based & PIN_BASED_VMX_PREEMPTION_TIMER) ||
+	    !(c->exit_ctls & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER) || !pt_usable()) {
+		c->pin_based &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
+		c->exit_ctls &= ~VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
+	}
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, c->cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, c->cr0_fixed1);
@@ -224,10 +260,11 @@ int vmm_caps_probe(void)
 			      VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT) << 32)))
 		c->cpu_based2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 
-	pr_info("VMX revision %#x, EPT%s%s, VPID %s\n", c->revision_id,
-		vmm_has_ept_2m() ? " 2M" : "",
+	pr_info("VMX revision %#x, EPT%s%s, VPID %s, guest time %s\n",
+		c->revision_id, vmm_has_ept_2m() ? " 2M" : "",
 		(c->ept_vpid & VMX_EPT_AD_BIT) ? " A/D" : "",
-		vmm_has_vpid() ? "on" : "off");
+		vmm_has_vpid() ? "on" : "off",
+		vmm_has_guest_time() ? "on" : "off");
 	return 0;
 }
 
