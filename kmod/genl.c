@@ -340,10 +340,19 @@ static int stats_check_vm(struct vmm_vm *vm, void *arg)
 	return may_see(arg, vm) ? 0 : -ENOENT;
 }
 
+/* The parsed attributes of a dump request (Linux 6.6 moved them). */
+static struct nlattr **dump_attrs(struct netlink_callback *cb)
+{
+#ifdef VMM_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
 static int stats_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	const struct nlattr *id = info->attrs[VMM_A_VM_ID];
+	const struct nlattr *id = dump_attrs(cb)[VMM_A_VM_ID];
 	int r;
 
 	if (!id)

@@ -41,6 +41,9 @@ bool vmm_rebooting;
 #define BASIC_MEMTYPE_WB	6
 #define BASIC_TRUE_CTLS		BIT_ULL(55)
 
+/* VMX_MISC (SDM Vol. 3D A.6): the TSC bit the preemption timer follows. */
+#define MISC_PT_RATE_MASK	GENMASK_ULL(4, 0)
+
 static DEFINE_PER_CPU(void *, vmxon_region);
 static DEFINE_PER_CPU(bool, vmx_on);
 static DEFINE_MUTEX(vmx_lock);		/* serialises get/put */
@@ -233,7 +236,7 @@ int vmm_caps_probe(void)
 	 * stop a guest, so it is only wanted where both exist and count
 	 * right.
 	 */
-	c->pt_rate = c->misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK;
+	c->pt_rate = c->misc & MISC_PT_RATE_MASK;
 	if (!(c->pin_based & PIN_BASED_VMX_PREEMPTION_TIMER) ||
 	    !(c->exit_ctls & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER) || !pt_usable()) {
 		c->pin_based &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
