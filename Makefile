@@ -16,7 +16,7 @@ endif
 VMTEST := selftests/vmtest/run.sh
 
 .PHONY: all kmod userlib vmmctl selftests check unit demo bench lint clean install
-.PHONY: guests
+.PHONY: guests deps
 
 all: kmod userlib vmmctl selftests guests
 
@@ -42,15 +42,23 @@ selftests: userlib
 unit: userlib
 	$(MAKE) -C selftests unit
 
+# Debian packages the userspace builds need (libnl for netlink).
+deps:
+	scripts/deps.sh
+
 # Host unit tests first, then the whole suite in the emulated VT-x host.
-check: userlib vmmctl guests selftests
+check: deps
+	$(MAKE) userlib vmmctl guests selftests
 	selftests/check.sh
 
-demo: userlib vmmctl guests selftests
+demo: deps
+	$(MAKE) userlib vmmctl guests selftests
 	$(VMTEST) --job demo
 
-# The same KVM-API benchmark against vmm and kvm_intel in one boot.
-bench: userlib selftests
+# The same KVM-API benchmark against vmm and kvm_intel in one boot, and
+# vmm against itself with its statistics built out.
+bench: deps
+	$(MAKE) userlib selftests
 	$(VMTEST) --job bench
 
 lint:

@@ -279,7 +279,7 @@ static int compare(const char *a, const char *b)
 		if (sscanf(la, "%63s %llu", na, &va) != 2 ||
 		    sscanf(lb, "%63s %llu", nb, &vb) != 2 || strcmp(na, nb))
 			continue;
-		printf("%-16s %14llu %14llu %8.2f\n", na, va, vb,
+		printf("%-16s %14llu %14llu %8.3f\n", na, va, vb,
 		       vb ? (double)va / vb : 0.0);
 	}
 	return 0;

@@ -70,6 +70,52 @@ else
 	tap_skip "example guests" "no /vmm/bin/vmmctl or no guests in $G"
 fi
 
+# The generic netlink family, through vmmctl: events while two guests
+# run (one triple faults), then a VM held alive seen by list and stats.
+netlink_demo()
+{
+	vmmctl monitor > /tmp/events.txt 2> /tmp/monitor.err &
+	_mon=$!
+	_i=0
+	while ! grep -q following /tmp/monitor.err 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -le 600 ] || { cat /tmp/monitor.err; return 1; }
+		sleep 0.1
+	done
+	vmmctl run $G/hello-real.bin > /dev/null 2>&1
+	# Real mode, IDT limit 0, INT3: #GP, #DF, triple fault.
+	printf '\017\001\036\010\174\314\364\000\000\000\000\000\000\000' > /tmp/tf.bin
+	vmmctl run /tmp/tf.bin > /dev/null 2>&1
+	_tf=$?
+	/vmm/selftests/vm_hold -r -w /tmp/held &
+	_hold=$!
+	_i=0
+	while [ ! -e /tmp/held ]; do
+		_i=$((_i + 1))
+		[ $_i -le 600 ] || return 1
+		sleep 0.1
+	done
+	echo "\$ vmmctl list"
+	vmmctl list || return 1
+	echo "\$ vmmctl list --json"
+	vmmctl list --json || return 1
+	echo "\$ vmmctl stats"
+	vmmctl stats || return 1
+	kill $_hold
+	wait $_hold
+	sleep 1
+	kill $_mon
+	wait $_mon
+	echo "\$ vmmctl monitor    (while the above ran)"
+	cat /tmp/events.txt
+	[ "$_tf" = 4 ] && grep -q shutdown /tmp/events.txt &&
+		[ "$(grep -c vm-destroyed /tmp/events.txt)" = 3 ]
+}
+
+if [ -x /vmm/bin/vmmctl ] && [ -f $G/hello-real.bin ]; then
+	tap_run "vmmctl monitor, list and stats (generic netlink)" netlink_demo
+fi
+
 tap_run "rmmod vmm" vmm_unload
 tap_end
 exit $?
