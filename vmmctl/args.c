@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmmctl: option parsing of `vmmctl run`.
+ * vmmctl: option parsing of `vmmctl run`, and of list, stats, monitor.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,5 +262,98 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 	    o->format != VMM_IMAGE_AUTO)
 		return fail(err, errlen,
 			    "--load-addr applies to flat binaries only");
+	return 0;
+}
+
+enum {
+	OPT_JSON = 256,
+	OPT_COUNT,
+};
+
+static const struct option genl_options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Seconds: a positive decimal number, fractions allowed ("0.5", "2"). */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v <= 0 ||
+	    v > GENL_INTERVAL_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int genl_parse_args(int argc, char **argv, unsigned int accept,
+		    struct genl_opts *o, char *err, size_t errlen)
+{
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	if (errlen)
+		err[0] = '\0';
+
+	optind = 0;	/* full reset: parse this argv from its start */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:h", genl_options,
+				NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'i':
+			if (!(accept & GENL_OPT_INTERVAL))
+				return fail(err, errlen,
+					    "--interval does not apply to %s",
+					    argv[0]);
+			if (parse_seconds(optarg, &o->interval))
+				return fail(err, errlen,
+					    "--interval '%s': give seconds, more than 0 and at most %.0f (fractions allowed, e.g. 0.5)",
+					    optarg, GENL_INTERVAL_MAX);
+			break;
+		case OPT_COUNT:
+			if (!(accept & GENL_OPT_COUNT))
+				return fail(err, errlen,
+					    "--count does not apply to %s",
+					    argv[0]);
+			if (parse_u64(optarg, &v) || !v)
+				return fail(err, errlen,
+					    "--count '%s': give a number of events, at least 1",
+					    optarg);
+			o->count = v;
+			break;
+		case 'h':
+			return 1;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value",
+				    argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc && (accept & GENL_ARG_VM_ID)) {
+		if (parse_u64(argv[optind], &v) || !v || v > UINT32_MAX)
+			return fail(err, errlen,
+				    "VM-ID '%s': give the number vmmctl list shows (from 1)",
+				    argv[optind]);
+		o->vm_id = (uint32_t)v;
+		optind++;
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'",
+			    argv[optind]);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmmctl: option parsing of `vmmctl run`, kept apart from everything that
- * needs /dev/vmm so the host unit tests can exercise it.
+ * vmmctl: option parsing of `vmmctl run`, and of `vmmctl list`, `stats`
+ * and `monitor`, kept apart from everything that needs /dev/vmm or
+ * netlink so the host unit tests can exercise it.
  */
 #ifndef VMMCTL_ARGS_H
 #define VMMCTL_ARGS_H
@@ -68,5 +69,30 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 
 /* The help text of `vmmctl run`. */
 extern const char run_usage[];
+
+/*
+ * The options of list, stats and monitor, which share one parser: each
+ * command says which of the optional ones it takes.
+ */
+#define GENL_ARG_VM_ID		0x1u	/* an optional VM-ID operand */
+#define GENL_OPT_INTERVAL	0x2u	/* -i, --interval SEC */
+#define GENL_OPT_COUNT		0x4u	/* --count N */
+#define GENL_INTERVAL_MAX	86400.0	/* seconds */
+
+struct genl_opts {
+	uint32_t vm_id;		/* 0: none given (every visible VM) */
+	double interval;	/* seconds, 0: none given */
+	uint64_t count;		/* 0: none given */
+	bool json;		/* --json */
+};
+
+/*
+ * genl_parse_args: parse argv of list, stats or monitor (argv[0] is the
+ * command's name), accepting --json, --help and the options in accept
+ * (GENL_*).  Returns 0, 1 if --help was asked for, or -1 with a message
+ * for the user in err.
+ */
+int genl_parse_args(int argc, char **argv, unsigned int accept,
+		    struct genl_opts *o, char *err, size_t errlen);
 
 #endif /* VMMCTL_ARGS_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/vmm.h>
 
+#include "genl_cmds.h"
 #include "vmm.h"
 #include "vmmctl.h"
 
@@ -112,6 +113,9 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run, "boot a guest image with a UART console and a debug-exit port", NULL },
 	{ "info", cmd_info, "API version, capabilities and host VMX features", info_usage },
+	{ "list", cmd_list, "the VMs on this host, with their owner, memory and state", list_usage },
+	{ "stats", cmd_stats, "per-vCPU run and exit counters, totals or rates", stats_usage },
+	{ "monitor", cmd_monitor, "follow VM events (created, destroyed, failures) as they happen", monitor_usage },
 	{ "help", cmd_help, "this text, or the help of one command", help_usage },
 };
 

@@ -15,5 +15,9 @@ extern const char *vmmctl_device;
 int vmmctl_open(const char *path, struct vmm_dev **devp);
 
 int cmd_run(int argc, char **argv);
+/* The generic netlink commands (list_cmd.c, stats_cmd.c, monitor_cmd.c). */
+int cmd_list(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif /* VMMCTL_H */
