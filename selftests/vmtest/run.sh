@@ -287,6 +287,10 @@ make_initramfs()
 	mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc}
 	cp /bin/busybox "$STAGE/bin/busybox"
 	ln -s busybox "$STAGE/bin/sh"
+	# Users for tools that print names (vmmctl list), and for the
+	# tests that drop to an unprivileged uid.
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$STAGE/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$STAGE/etc/group"
 	install -m 755 "$HERE/init" "$STAGE/init"
 	gcc -O2 -Wall -s -o "$STAGE/bin/e9pipe" "$HERE/e9pipe.c"
 	stage_deps "$STAGE/bin/e9pipe"
