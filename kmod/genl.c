@@ -99,13 +99,24 @@ static int put_u64(struct sk_buff *skb, int type, u64 v)
 
 /* ---- VMM_CMD_VM_GET ---- */
 
-static u32 vm_state(struct vmm_vm *vm)
+/*
+ * Readers take no VM lock: a dump must not wait behind a VM's ioctls (a
+ * memory slot change holds vm->lock across an RCU grace period).  Slots
+ * are read under RCU; vCPUs are published with a release store of
+ * nr_vcpus and live as long as the VM, which vmm_vm_walk() keeps.
+ */
+static int vm_nr_vcpus(struct vmm_vm *vm)
+{
+	/* Pairs with the release in vmm_vcpu_create(). */
+	return smp_load_acquire(&vm->nr_vcpus);
+}
+
+static u32 vm_state(struct vmm_vm *vm, int nr_vcpus)
 {
 	u32 state = VMM_VM_STATE_CREATED;
 	int i;
 
-	lockdep_assert_held(&vm->lock);
-	for (i = 0; i < vm->nr_vcpus; i++) {
+	for (i = 0; i < nr_vcpus; i++) {
 		const struct vmm_vcpu *v = vm->vcpus[i];
 		u32 last = READ_ONCE(v->last_exit);
 
@@ -132,15 +143,14 @@ static int vm_put_info(struct sk_buff *skb, struct vmm_vm *vm)
 	u32 nr_slots, nr_vcpus, state;
 	int i;
 
-	mutex_lock(&vm->lock);
-	slots = rcu_dereference_protected(vm->slots,
-					  lockdep_is_held(&vm->lock));
+	rcu_read_lock();
+	slots = rcu_dereference(vm->slots);
 	nr_slots = slots->nr;
 	for (i = 0; i < slots->nr; i++)
 		bytes += slots->slots[i].npages << PAGE_SHIFT;
-	nr_vcpus = vm->nr_vcpus;
-	state = vm_state(vm);
-	mutex_unlock(&vm->lock);
+	rcu_read_unlock();
+	nr_vcpus = vm_nr_vcpus(vm);
+	state = vm_state(vm, nr_vcpus);
 
 	if (nla_put_u32(skb, VMM_A_VM_ID, vm->id) ||
 	    nla_put_u32(skb, VMM_A_VM_PID,
@@ -312,8 +322,7 @@ static int stats_fill_vm(struct vmm_vm *vm, void *arg)
 		return 1;		/* past the one VM asked for */
 	if (!may_see(cb->skb, vm))
 		return 0;
-	mutex_lock(&vm->lock);
-	for (; cb->args[1] < vm->nr_vcpus; cb->args[1]++) {
+	for (; cb->args[1] < vm_nr_vcpus(vm); cb->args[1]++) {
 		void *hdr = genlmsg_put(d->skb, NETLINK_CB(cb->skb).portid,
 					cb->nlh->nlmsg_seq, &vmm_genl_family,
 					NLM_F_MULTI, VMM_CMD_STATS_GET);
@@ -329,7 +338,6 @@ static int stats_fill_vm(struct vmm_vm *vm, void *arg)
 		}
 		genlmsg_end(d->skb, hdr);
 	}
-	mutex_unlock(&vm->lock);
 	if (!r)
 		cb->args[1] = 0;
 	return r;

@@ -963,7 +963,9 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id)
 		goto out_unlock;
 	}
 	/* The fd is live: the VM owns the vCPU and frees it with itself. */
-	vm->vcpus[vm->nr_vcpus++] = vcpu;
+	vm->vcpus[vm->nr_vcpus] = vcpu;
+	/* Lockless readers (genl.c) see the slot before the count. */
+	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	mutex_unlock(&vm->lock);
 	/* The caller's VM fd keeps vm alive; vcpu may be gone already. */
 	vmm_genl_vcpu_created(vm, id);
