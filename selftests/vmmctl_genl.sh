@@ -4,7 +4,8 @@
 # held by background processes (vm_hold) in the table and in the JSON of
 # `vmmctl list`, the counters of a known guest in `vmmctl stats --json`,
 # the events of a VM's life and of a triple fault in `vmmctl monitor
-# --json`, and what uid 65534 sees (its own VM only; no events).
+# --json`, what uid 65534 sees (its own VM only; no events), and the
+# module unloaded and loaded again under a subscribed listener.
 . "$(dirname "$0")/lib/tap.sh"
 
 VMMCTL=${VMMCTL:-$(command -v vmmctl || echo "$BIN/../vmmctl/vmmctl")}
@@ -29,7 +30,7 @@ cleanup() {
 }
 mkdir -p "$T/u" && chmod 755 "$T" && chmod 1777 "$T/u" || exit 1
 trap cleanup EXIT
-plan 19
+plan 21
 
 # start_hold READY CMD...: run CMD -w READY in the background until READY
 # appears; hp is its pid.  Fails if it exits first or takes 30 s.
@@ -267,5 +268,35 @@ done
 show "$T/list3.json"
 [ "$left" = 0 ] && [ "$(stat -c %a /dev/vmm)" = "$devmode" ]
 verdict "holders killed: their VMs are gone from vmmctl list --json; /dev/vmm mode $devmode"
+
+# ---- rmmod with a listener subscribed: the family goes, the listener
+# stays (it hears nothing more); after insmod a new listener hears again.
+# wait_line FILE TEXT PID: until FILE has TEXT (30 s), while PID lives.
+wait_line() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
+"$VMMCTL" monitor > "$T/mon2.out" 2> "$T/mon2.err" &
+mp=$!
+pids="$pids $mp"
+wait_line "$T/mon2.err" following $mp && vmm_unload && ! vmm_loaded &&
+	vmm_load && kill -0 $mp
+verdict "rmmod vmm with vmmctl monitor subscribed, insmod again; the listener lives on"
+kill $mp
+wait $mp 2>/dev/null
+"$VMMCTL" monitor --json --count 1 > "$T/mon3.out" 2> "$T/mon3.err" &
+mp=$!
+pids="$pids $mp"
+wait_line "$T/mon3.err" following $mp && "$BIN/vm_hold" &&
+	{ wait_pid $mp 30; [ "$st" = 0 ]; } && grep -q '"event":"vm-created"' "$T/mon3.out"
+st=$?
+show "$T/mon3.out" "$T/mon3.err"
+[ $st = 0 ]
+verdict "after the reload a new vmmctl monitor hears a VM created"
 
 finish
