@@ -27,7 +27,7 @@
  *    8-byte id, with id 0, with an unknown attribute, STATS_GET without
  *    the dump flag, unknown ids: the errors, and the family still works;
  *  - dumps (and an event listener) racing VM creation and destruction
- *    in another thread for a couple of seconds.
+ *    in another thread for at least two seconds and ten cycles.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -1927,7 +1927,14 @@ static void test_malformed(struct nl_sock *sk)
 /* (f) Dumps racing creation and destruction                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The race lasts at least STRESS_NS and at least STRESS_MIN cycles and
+ * one dump of each kind, however slow the host (the emulator can stall a
+ * thread for seconds), but no longer than STRESS_LIMIT_NS.
+ */
 #define STRESS_NS	2000000000ULL
+#define STRESS_MIN	10
+#define STRESS_LIMIT_NS	120000000000ULL
 #define STRESS_MAX	300
 
 static volatile int stress_stop;
@@ -2109,7 +2116,7 @@ static void test_stress(struct nl_sock *sk)
 	struct gmsgs c = { 0 };
 	pthread_t tc, td;
 	struct nl_sock *ev;
-	uint64_t end;
+	uint64_t start;
 	struct vmm_vcpu *bg_vcpu;
 	struct vmm_vm *bg;
 	int base, r, left, rcvbuf = 16 << 20;
@@ -2136,9 +2143,15 @@ static void test_stress(struct nl_sock *sk)
 	 * CPU's next timer interrupt (MWAIT idle), which would leave the
 	 * other threads a handful of turns; a busy CPU gets an IPI.
 	 */
-	end = now_ns(CLOCK_MONOTONIC) + STRESS_NS;
+	start = now_ns(CLOCK_MONOTONIC);
 	while (!__atomic_load_n(&stress_stop, __ATOMIC_SEQ_CST) && !el->bad) {
-		if (now_ns(CLOCK_MONOTONIC) >= end)
+		uint64_t t = now_ns(CLOCK_MONOTONIC) - start;
+		bool enough = t >= STRESS_NS &&
+			__atomic_load_n(&cr->cycles, __ATOMIC_RELAXED) >= STRESS_MIN &&
+			__atomic_load_n(&du.vm_dumps, __ATOMIC_RELAXED) &&
+			__atomic_load_n(&du.stats_dumps, __ATOMIC_RELAXED);
+
+		if (enough || t >= STRESS_LIMIT_NS)
 			__atomic_store_n(&stress_stop, 1, __ATOMIC_SEQ_CST);
 		else if (!ev_log_next(ev, el, 0))
 			sched_yield();
@@ -2178,7 +2191,7 @@ static void test_stress(struct nl_sock *sk)
 				 n[i] ? (unsigned long long)(du.ns[i] / n[i] / 1000) : 0ULL,
 				 (unsigned long long)(du.max_ns[i] / 1000));
 	}
-	tap_ok(cr->cycles > 0 && cr->errors == 0,
+	tap_ok(cr->cycles >= STRESS_MIN && cr->errors == 0,
 	       "creator thread: %u VMs created (with a slot and a vCPU) and destroyed, %u errors",
 	       cr->cycles, cr->errors);
 	tap_ok(du.vm_dumps > 0 && du.stats_dumps > 0 && du.errors == 0,
