@@ -304,8 +304,9 @@ static int vcpu_put_stats(struct sk_buff *skb, const struct vmm_vcpu *vcpu)
 }
 
 /*
- * The dump's position: cb->args[0] the VM id, cb->args[1] the vCPU index
- * in it, cb->args[2] the one VM asked for (0: all).
+ * The dump's position: cb->args[0] the VM id to go on from, cb->args[1]
+ * the vCPU index in VM cb->args[3] (that VM may be gone when the dump
+ * resumes), cb->args[2] the one VM asked for (0: all).
  */
 struct stats_dump {
 	struct netlink_callback *cb;
@@ -322,6 +323,10 @@ static int stats_fill_vm(struct vmm_vm *vm, void *arg)
 		return 1;		/* past the one VM asked for */
 	if (!may_see(cb->skb, vm))
 		return 0;
+	if (cb->args[3] != vm->id) {
+		cb->args[3] = vm->id;
+		cb->args[1] = 0;
+	}
 	for (; cb->args[1] < vm_nr_vcpus(vm); cb->args[1]++) {
 		void *hdr = genlmsg_put(d->skb, NETLINK_CB(cb->skb).portid,
 					cb->nlh->nlmsg_seq, &vmm_genl_family,
