@@ -25,6 +25,7 @@ usage: $0 [options]
   --cpus N                   emulated CPUs, 1 (default) or 2
   --mem MiB                  guest memory (default 512)
   --timeout SEC              limit for boot and job (default 1800; none for --shell)
+  --tests A,B,...            with the check job: only these selftests
   --job NAME                 run /vmm/jobs/NAME.sh in the guest (default check);
                              jobs: $(cd "$HERE/jobs" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
   --shell                    interactive shell on this terminal instead of a job
@@ -46,12 +47,12 @@ secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 parse_args()
 {
 	local opt val
-	KERNEL=6.1 CPUS=1 MEM=512 TIMEOUT= JOB=check KEEP=0
+	KERNEL=6.1 CPUS=1 MEM=512 TIMEOUT= JOB=check KEEP=0 TESTS=
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
 		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
-		--kernel|--cpus|--mem|--timeout|--job)
+		--kernel|--cpus|--mem|--timeout|--job|--tests)
 			[ $# -ge 2 ] || die "$opt needs a value"
 			val=$2
 			shift 2 ;;
@@ -64,6 +65,7 @@ parse_args()
 		--mem) MEM=$val ;;
 		--timeout) TIMEOUT=$val ;;
 		--job) JOB=$val ;;
+		--tests) TESTS=$val ;;
 		--shell) JOB=shell ;;
 		--keep) KEEP=1 ;;
 		-h|--help) usage 0 ;;
@@ -73,6 +75,7 @@ parse_args()
 	[[ $CPUS =~ ^[1-8]$ ]] || die "--cpus: 1 or 2 (up to 8 accepted)"
 	[[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 128 ] || die "--mem: MiB, at least 128"
 	[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout: seconds"
+	[[ -z $TESTS || $TESTS =~ ^[A-Za-z0-9_.,-]+$ ]] || die "--tests: names from selftests/tests.list, comma-separated"
 	[[ $JOB =~ ^[A-Za-z0-9_-]+$ ]] || die "--job: a name from $HERE/jobs"
 	[ "$JOB" = shell ] || [ -f "$HERE/jobs/$JOB.sh" ] || die "no job $HERE/jobs/$JOB.sh"
 	if [ "$JOB" = shell ]; then
@@ -270,6 +273,7 @@ kernel_cmdline()
 	# The crypto self-tests cost seconds of emulation at every boot.
 	CMDLINE+=" cryptomgr.notests log_buf_len=4M"
 	CMDLINE+=" vmtest.job=$JOB"
+	[ -z "$TESTS" ] || CMDLINE+=" vmtest.tests=$TESTS"
 	if [ "$JOB" = shell ]; then
 		read -r rows cols < <(stty size 2>/dev/null || echo "0 0")
 		if [ "${rows:-0}" -gt 0 ] && [ "${cols:-0}" -gt 0 ]; then
