@@ -73,8 +73,14 @@ static void filter(struct vmm_cpuid_entry2 *e)
 		if (!(vmm_guest_xcr0 & XFEATURE_MASK_AVX512))
 			e->ebx &= ~(BIT(16) | BIT(17) | BIT(21) | BIT(26) |
 				    BIT(27) | BIT(28) | BIT(30) | BIT(31));
-		/* ECX: no PKU (PKRU is not switched), WAITPKG, SGX-LC. */
-		e->ecx &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(30));
+		/*
+		 * ECX: PKU only where the host uses protection keys (run.c
+		 * switches PKRU); OSPKE follows the guest's CR4; no WAITPKG,
+		 * SGX-LC.
+		 */
+		e->ecx &= ~(BIT(4) | BIT(5) | BIT(30));
+		if (!boot_cpu_has(X86_FEATURE_OSPKE))
+			e->ecx &= ~BIT(3);
 		/*
 		 * EDX: only FSRM, MD_CLEAR and SERIALIZE.  The speculation
 		 * control MSRs are not exposed: the guest runs with the

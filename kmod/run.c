@@ -24,6 +24,9 @@
 #include <asm/fpu/xcr.h>
 #include <asm/idtentry.h>
 #include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/segment.h>
+#include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/trap_pf.h>
 #include <asm/trapnr.h>
@@ -33,6 +36,7 @@
 #include "vcpu.h"
 #include "run.h"
 #include "genl.h"
+#include "xstate.h"
 
 /* The host's NMI entry for hypervisors: renamed in Linux 6.6 (Kbuild). */
 #ifdef VMM_HAVE_NMI_KVM_VMX
@@ -612,11 +616,15 @@ static int handle_cpuid(struct vmm_vcpu *vcpu)
 		b = e->ebx;
 		c = e->ecx;
 		d = e->edx;
-		/* OSXSAVE mirrors the guest's CR4 (SDM Vol. 2A CPUID). */
+		/* OSXSAVE and OSPKE mirror the guest's CR4 (SDM Vol. 2A CPUID). */
 		if (e->function == 1) {
 			c &= ~BIT(27);
 			if (vcpu->cr4 & X86_CR4_OSXSAVE)
 				c |= BIT(27);
+		} else if (e->function == 7 && e->index == 0) {
+			c &= ~BIT(4);
+			if (vcpu->cr4 & X86_CR4_PKE)
+				c |= BIT(4);
 		}
 	}
 	g[VMM_RAX] = a;
@@ -676,7 +684,12 @@ static int handle_resume(struct vmm_vcpu *vcpu)
 
 static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 {
-	/* NMIs were handed to the host already; nothing else is intercepted. */
+	/*
+	 * NMIs and machine checks were handed to the host already; nothing
+	 * else is intercepted.  The exit may have cut the delivery of a
+	 * guest event short: deliver it again.
+	 */
+	reinject_vectoring();
 	return EXIT_RESUME;
 }
 
@@ -993,16 +1006,13 @@ static int handle_xsetbv(struct vmm_vcpu *vcpu)
 	u64 x = (u32)g[VMM_RAX] | (g[VMM_RDX] << 32);
 
 	/*
-	 * SDM Vol. 1 13.3: x87 always on, AVX needs SSE, the AVX-512 trio
-	 * all or none, nothing the host does not have.  CPL and CR4.OSXSAVE
-	 * are checked by the CPU before the exit.
+	 * The value is loaded into the CPU at the next entry, with
+	 * interrupts off: it must obey every rule of XSETBV (xstate.h), or
+	 * the host's own XSETBV would fault.  CR4.OSXSAVE (#UD) is checked
+	 * by the CPU before the exit; CPL (#GP) is checked here as well.
 	 */
-	if ((u32)g[VMM_RCX] != 0 || !(x & XFEATURE_MASK_FP) ||
-	    ((x & XFEATURE_MASK_YMM) && !(x & XFEATURE_MASK_SSE)) ||
-	    (x & ~vmm_guest_xcr0))
-		return inject_gp(vcpu);
-	if ((x & XFEATURE_MASK_AVX512) &&
-	    (x & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512)
+	if ((u32)g[VMM_RCX] != 0 || !vmm_xcr0_valid(x, vmm_guest_xcr0) ||
+	    VMX_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)))
 		return inject_gp(vcpu);
 	vcpu->xcr0 = x;
 	skip_instruction(vcpu);
@@ -1258,20 +1268,108 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 /* ---- The loop ---- */
 
 /*
+ * Host state that a VM exit changes and the VMCS host-state area cannot
+ * restore, or can only restore to a fixed value (SDM Vol. 3C 28.5):
+ * the segment selectors that need RPL 0 there (the task's may be user
+ * selectors), the GDTR and IDTR limits (0xffff after an exit), LDTR
+ * (null after an exit).  Documentation/design.rst, "Host state", lists
+ * all of what is switched and where.
+ */
+struct host_segs {
+	unsigned short ds, es, fs, gs;
+};
+
+static void host_segs_save(struct host_segs *h)
+{
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+}
+
+/*
+ * After the guest loop, before preemption is enabled: no other task may
+ * run with what the exit left.  Above all the GDT limit: at 0xffff, any
+ * process on this CPU could load a selector past the end of the GDT and
+ * make the CPU read unmapped memory in kernel mode.
+ */
+static void host_segs_restore(struct vmm_vcpu *vcpu, const struct host_segs *h)
+{
+	load_fixmap_gdt(raw_smp_processor_id());
+	load_idt(&vmm_host_idt);
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	/* The process's LDT, if it has one, is the GDT's LDT descriptor. */
+	if (unlikely(READ_ONCE(current->mm->context.ldt)))
+		asm volatile("lldt %w0" : : "q" (GDT_ENTRY_LDT * 8));
+#endif
+	if (unlikely(h->ds | h->es)) {
+		loadsegment(ds, h->ds);
+		loadsegment(es, h->es);
+	}
+	/* A selector load also loads the base: put the task's back. */
+	if (unlikely(h->fs)) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, vcpu->host_fsbase);
+	}
+	if (unlikely(h->gs)) {
+		u64 kgs;
+
+		rdmsrl(MSR_KERNEL_GS_BASE, kgs);
+		load_gs_index(h->gs);
+		wrmsrl(MSR_KERNEL_GS_BASE, kgs);
+	}
+}
+
+/* A machine check that exited from the guest belongs to the host. */
+static void host_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	asm volatile("int $0x12");
+#endif
+}
+
+/* After an exit with interrupts still off: NMIs and machine checks. */
+static void exit_host_events(struct vmm_vcpu *vcpu)
+{
+	u16 basic = vcpu->exit_reason;
+	u32 info;
+
+	if (unlikely(basic == EXIT_REASON_MCE_DURING_VMENTRY)) {
+		host_machine_check();
+		return;
+	}
+	if (likely(basic != EXIT_REASON_EXCEPTION_NMI))
+		return;
+	info = vmcs_read32(VM_EXIT_INTR_INFO);
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		vmm_do_nmi((unsigned long)vmm_host_nmi_entry);
+	else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC)
+		host_machine_check();
+}
+
+/*
  * One entry and exit, with interrupts off from the last check of pending
- * work to the read of the exit reason.  NMIs that caused the exit are
- * handed to the host's handler before interrupts come back on.
+ * work to the read of the exit reason.  NMIs and machine checks that
+ * caused the exit are handed to the host's handlers before interrupts
+ * come back on.  Returns 0 after an exit, 1 after a VM-Fail, -EAGAIN when
+ * a signal or a reschedule is pending, -EIO when VMX is gone (reboot).
  */
 static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 {
 	unsigned long cr3, cr4;
-	bool xcr0_switch, ct;
+	bool xcr0_switch, pkru_switch, ct;
+	u32 host_pkru = 0;
 	int fail;
 
 	local_irq_disable();
 	if (unlikely(signal_pending(current) || need_resched())) {
 		local_irq_enable();
 		return -EAGAIN;
+	}
+	/* The reboot path turns VMX off with an IPI between two entries. */
+	if (unlikely(READ_ONCE(vmm_rebooting))) {
+		local_irq_enable();
+		return -EIO;
 	}
 	/* The host's CR3 (PCID) and CR4 can change between entries. */
 	cr3 = __read_cr3();
@@ -1287,10 +1385,20 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	/* Kernel FPU use since the last entry left the guest's state in memory. */
 	if (unlikely(test_thread_flag(TIF_NEED_FPU_LOAD)))
 		switch_fpu_return();
-	xcr0_switch = (vcpu->cr4 & X86_CR4_OSXSAVE) &&
-		      vcpu->xcr0 != vmm_host_xcr0;
+	/* The guest's XCR0 and PKRU, where it can see them (xstate.h). */
+	xcr0_switch = vmm_xcr0_switch(vcpu->cr4, vcpu->xcr0, vmm_host_xcr0);
 	if (xcr0_switch)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	pkru_switch = vmm_pkru_switch(boot_cpu_has(X86_FEATURE_OSPKE),
+				      vcpu->cr4, vcpu->xcr0);
+	if (unlikely(pkru_switch)) {
+		host_pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(vcpu->pkru);
+	}
+	/* L1TF: flush the L1 data cache the host filled (vcpu.c). */
+	if (unlikely(vmm_l1d_flush))
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	guest_msrs_load(vcpu);
 	/*
 	 * The guest holds no host RCU references.  On a nohz_full CPU say
@@ -1315,14 +1423,14 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 
 	if (likely(!fail)) {
 		vcpu->exit_reason = vmcs_read32(VM_EXIT_REASON);
-		if (unlikely((u16)vcpu->exit_reason == EXIT_REASON_EXCEPTION_NMI)) {
-			u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
-
-			if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
-				vmm_do_nmi((unsigned long)vmm_host_nmi_entry);
-		}
+		exit_host_events(vcpu);
 		if (!(vcpu->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vcpu->launched = true;
+	}
+	if (unlikely(pkru_switch)) {
+		vcpu->pkru = rdpkru();
+		if (vcpu->pkru != host_pkru)
+			wrpkru(host_pkru);
 	}
 	if (xcr0_switch)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmm_host_xcr0);
@@ -1332,10 +1440,15 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	if (unlikely(hw_breakpoint_active()))
 		hw_breakpoint_restore();
 	local_irq_enable();
+	/* A VMX instruction faulted: VMX was turned off under us. */
+	if (unlikely(fail == 2)) {
+		vmm_insn_fault("vmlaunch/vmresume");
+		return -EIO;
+	}
 	return fail;
 }
 
-static int run_loop(struct vmm_vcpu *vcpu)
+static int run_loop(struct vmm_vcpu *vcpu, const struct host_segs *hs)
 {
 	unsigned long fsbase;
 	struct stint st;
@@ -1361,10 +1474,14 @@ static int run_loop(struct vmm_vcpu *vcpu)
 		do {
 			int fail = vcpu_enter_exit(vcpu);
 
-			r = fail < 0 ? EXIT_CHECK : handle_exit(vcpu, fail);
+			if (likely(fail >= 0))
+				r = handle_exit(vcpu, fail);
+			else
+				r = fail == -EAGAIN ? EXIT_CHECK : fail;
 		} while (r == EXIT_RESUME);
 		stint_end(vcpu, &st, true);
 		guest_kgs_put(vcpu);
+		host_segs_restore(vcpu, hs);
 		preempt_enable();
 
 		if (r == EXIT_SLOW) {
@@ -1389,21 +1506,16 @@ static int run_loop(struct vmm_vcpu *vcpu)
 /* Guest execution with the guest's FPU state loaded. */
 static int run_guest(struct vmm_vcpu *vcpu)
 {
-	unsigned short host_ds, host_es;
+	struct host_segs hs;
 	int r;
 
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
-	savesegment(ds, host_ds);
-	savesegment(es, host_es);
+	/* The task's selectors: only the ioctl's own exits change them. */
+	host_segs_save(&hs);
 	vcpu->host_debugctl = get_debugctlmsr();
 
-	r = run_loop(vcpu);
+	r = run_loop(vcpu, &hs);
 
-	/* VM exits load null DS/ES (host selectors need RPL 0). */
-	if (unlikely(host_ds | host_es)) {
-		loadsegment(ds, host_ds);
-		loadsegment(es, host_es);
-	}
 	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
 	return r;
 }

@@ -5,6 +5,8 @@
 #ifndef VMM_RUN_H
 #define VMM_RUN_H
 
+#include <asm/desc_defs.h>
+
 #include "vcpu.h"
 
 /* The mapping of a vCPU fd: the run structure, then the port I/O data. */
@@ -17,6 +19,8 @@
 extern u64 vmm_host_efer;
 extern u64 vmm_host_xcr0;
 extern u64 vmm_guest_xcr0;	/* XCR0 bits a guest may set */
+extern struct desc_ptr vmm_host_idt;
+extern bool vmm_l1d_flush;		/* flush L1D before each entry */
 
 /* vcpu.c */
 int vmm_vcpu_load(struct vmm_vcpu *vcpu);

@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
@@ -25,7 +26,9 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 
 #include "vmm.h"
 #include "vmx_ops.h"
@@ -36,6 +39,7 @@
 struct vmm_pcpu {
 	struct list_head loaded;	/* VMCSs active here */
 	struct vmm_vcpu *current_vcpu;	/* whose VMCS is current here */
+	u32 last_vm;			/* id of the VM that last ran here */
 };
 
 static DEFINE_PER_CPU(struct vmm_pcpu, vmm_pcpu);
@@ -43,6 +47,8 @@ static DEFINE_IDA(vmm_vpid_ida);
 static unsigned long *vmm_msr_bitmap;
 u64 vmm_host_efer __read_mostly;
 u64 vmm_host_xcr0 __read_mostly;
+struct desc_ptr vmm_host_idt __read_mostly;
+bool vmm_l1d_flush __read_mostly;
 static u64 host_pat, host_sysenter_cs, host_sysenter_eip;
 
 /* Runs on the CPU where the VMCS is active, interrupts off. */
@@ -67,13 +73,35 @@ static void vcpu_clear_ipi(void *arg)
 	vcpu_clear(arg);
 }
 
+/*
+ * VMCLEAR every VMCS active on this CPU.  Interrupts stay off for the
+ * walk: a clear IPI from a CPU that wants one of these vCPUs deletes from
+ * the same list (CPU offline calls this with interrupts on).
+ */
 void vmm_vcpu_clear_local(void)
 {
 	struct vmm_pcpu *pc = this_cpu_ptr(&vmm_pcpu);
 	struct vmm_vcpu *v, *n;
+	unsigned long flags;
 
+	local_irq_save(flags);
 	list_for_each_entry_safe(v, n, &pc->loaded, loaded_node)
 		vcpu_clear(v);
+	local_irq_restore(flags);
+}
+
+/*
+ * A guest can train the branch predictors against the next guest on this
+ * CPU: when the VMCS made current belongs to another VM than the last
+ * one, issue an IBPB where the kernel's Spectre v2 mitigation enables it
+ * (X86_FEATURE_USE_IBPB; a no-op elsewhere).
+ */
+static void vcpu_switch_vm(struct vmm_pcpu *pc, struct vmm_vcpu *vcpu)
+{
+	if (likely(pc->last_vm == vcpu->vm->id))
+		return;
+	pc->last_vm = vcpu->vm->id;
+	indirect_branch_prediction_barrier();
 }
 
 /* Host state that differs from CPU to CPU. */
@@ -107,6 +135,7 @@ int vmm_vcpu_load(struct vmm_vcpu *vcpu)
 		if (vmcs_load(vcpu->vmcs_pa))
 			return -EIO;
 		pc->current_vcpu = vcpu;
+		vcpu_switch_vm(pc, vcpu);
 		return 0;
 	}
 	if (!(cr4_read_shadow() & X86_CR4_VMXE))
@@ -125,6 +154,7 @@ int vmm_vcpu_load(struct vmm_vcpu *vcpu)
 	if (vmcs_load(vcpu->vmcs_pa))
 		return -EIO;
 	pc->current_vcpu = vcpu;
+	vcpu_switch_vm(pc, vcpu);
 	vcpu_load_host_percpu(cpu);
 	/* Translations tagged with this VPID may be stale on this CPU. */
 	if (vmm_has_vpid())
@@ -142,6 +172,15 @@ int vmm_vcpu_get(struct vmm_vcpu *vcpu)
 		if (r != -EAGAIN)
 			break;
 		preempt_enable();
+		/*
+		 * This CPU is leaving VMX operation: wait for the scheduler
+		 * to move us, but not past a reboot (VMX stays off then) or
+		 * a signal.
+		 */
+		if (READ_ONCE(vmm_rebooting))
+			return -EIO;
+		if (signal_pending(current))
+			return -EINTR;
 		schedule();
 	}
 	if (r)
@@ -243,9 +282,20 @@ unsigned long vmm_cr0_mask(void)
 	return cr0_forced() | (~vmm_caps.cr0_fixed1 & 0xffffffffUL);
 }
 
+/*
+ * CR4 bits the host owns: writes to them exit and reads see the shadow.
+ * Beyond the VMX-fixed bits: OSXSAVE and PKE, because XCR0 and PKRU are
+ * switched on entry and exit only when the module knows the guest's
+ * values of these bits (and CPUID mirrors them), and MCE, which stays the
+ * host's in the hardware CR4 so a guest cannot turn a machine check into
+ * a shutdown of the CPU (SDM Vol. 3B 15.10.1).
+ */
+#define CR4_HOST_OWNED	(X86_CR4_OSXSAVE | X86_CR4_PKE | X86_CR4_MCE)
+
 unsigned long vmm_cr4_mask(void)
 {
-	return vmm_caps.cr4_fixed0 | (~vmm_caps.cr4_fixed1 & 0xffffffffUL);
+	return vmm_caps.cr4_fixed0 | (~vmm_caps.cr4_fixed1 & 0xffffffffUL) |
+	       CR4_HOST_OWNED;
 }
 
 void vmm_set_cr0(struct vmm_vcpu *vcpu, unsigned long cr0)
@@ -257,9 +307,11 @@ void vmm_set_cr0(struct vmm_vcpu *vcpu, unsigned long cr0)
 
 void vmm_set_cr4(struct vmm_vcpu *vcpu, unsigned long cr4)
 {
+	unsigned long hw = (cr4 & ~X86_CR4_MCE) | (cr4_read_shadow() & X86_CR4_MCE);
+
 	vcpu->cr4 = cr4;
 	vmcs_writel(CR4_READ_SHADOW, cr4);
-	vmcs_writel(GUEST_CR4, (cr4 | vmm_caps.cr4_fixed0) & vmm_caps.cr4_fixed1);
+	vmcs_writel(GUEST_CR4, (hw | vmm_caps.cr4_fixed0) & vmm_caps.cr4_fixed1);
 }
 
 void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer)
@@ -273,12 +325,21 @@ void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-/* Bits of CR4 a guest may set: what VMX allows, less VMX itself. */
+/*
+ * Bits of CR4 a guest may set: what VMX allows, less VMX itself, CET
+ * (its state is not switched), and OSXSAVE and PKE unless the host uses
+ * XSAVE and protection keys (the state behind them is the host's to
+ * switch).
+ */
 static bool cr4_valid(unsigned long cr4)
 {
 	unsigned long allowed = vmm_caps.cr4_fixed1 & ~X86_CR4_VMXE &
-				~X86_CR4_SMXE;
+				~X86_CR4_SMXE & ~X86_CR4_CET;
 
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
+		allowed &= ~X86_CR4_OSXSAVE;
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		allowed &= ~X86_CR4_PKE;
 	return !(cr4 & ~allowed);
 }
 
@@ -354,13 +415,15 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 /* The VMCS fields that never change after creation. */
 static void vmcs_init(struct vmm_vcpu *vcpu)
 {
-	struct desc_ptr idt;
-
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmm_caps.pin_based);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmm_caps.cpu_based);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmm_caps.cpu_based2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmm_caps.exit_ctls);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	/*
+	 * Machine checks are the host's: one raised in the guest exits and
+	 * goes to the host's handler (run.c), never to the guest's IDT.
+	 */
+	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
@@ -391,8 +454,7 @@ static void vmcs_init(struct vmm_vcpu *vcpu)
 	vmcs_write16(HOST_FS_SELECTOR, 0);
 	vmcs_write16(HOST_GS_SELECTOR, 0);
 	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
-	store_idt(&idt);
-	vmcs_writel(HOST_IDTR_BASE, idt.address);
+	vmcs_writel(HOST_IDTR_BASE, vmm_host_idt.address);
 	vmcs_writel(HOST_RIP, (unsigned long)vmm_vmx_exit_point);
 	vmcs_write32(HOST_IA32_SYSENTER_CS, host_sysenter_cs);
 	vmcs_writel(HOST_IA32_SYSENTER_EIP, host_sysenter_eip);
@@ -668,7 +730,7 @@ static int fpu_ioctl(struct vmm_vcpu *vcpu, struct vmm_fpu __user *ufpu,
 		return -ENOMEM;
 	fx = buf;
 	fpu_copy_guest_fpstate_to_uabi(&vcpu->fpu, buf, vcpu->fpu.uabi_size,
-				       vmm_host_xcr0, 0);
+				       vmm_guest_xcr0, vcpu->pkru);
 	if (!write) {
 		memset(&f, 0, sizeof(f));
 		memcpy(f.fpr, fx->st_space, sizeof(f.fpr));
@@ -699,8 +761,12 @@ static int fpu_ioctl(struct vmm_vcpu *vcpu, struct vmm_fpu __user *ufpu,
 	/* Mark x87 and SSE present in the XSAVE header. */
 	if (vcpu->fpu.uabi_size > 512 + 8)
 		*(u64 *)(buf + 512) |= XFEATURE_MASK_FP | XFEATURE_MASK_SSE;
-	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->fpu, buf, vmm_host_xcr0,
-					   NULL);
+	/*
+	 * The header may carry PKRU (the guest's state was saved with it):
+	 * its value goes to the vCPU's PKRU, which run.c switches.
+	 */
+	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->fpu, buf, vmm_guest_xcr0,
+					   &vcpu->pkru);
 out:
 	vfree(buf);
 	return r;
@@ -978,10 +1044,35 @@ out_free:
 	return r;
 }
 
+/*
+ * L1TF (SDM-independent, Intel's L1 Terminal Fault guidance): on affected
+ * CPUs a guest can read what the host left in the L1 data cache, so it is
+ * flushed before every entry, unless the kernel's l1tf= mitigation is
+ * off or the CPU says no flush is needed on VM entry.
+ */
+static void l1tf_setup(void)
+{
+	u64 caps = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) ||
+	    l1tf_mitigation == L1TF_MITIGATION_OFF)
+		return;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, caps);
+	if (caps & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH)
+		return;
+	if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		pr_warn("L1TF: the CPU has no L1D flush command; guests may read host data from L1D (update the microcode)\n");
+		return;
+	}
+	vmm_l1d_flush = true;
+}
+
 int vmm_vcpu_init_module(void)
 {
 	int cpu;
 
+	l1tf_setup();
 	for_each_possible_cpu(cpu)
 		INIT_LIST_HEAD(&per_cpu(vmm_pcpu, cpu).loaded);
 
@@ -992,9 +1083,16 @@ int vmm_vcpu_init_module(void)
 	if (boot_cpu_has(X86_FEATURE_XSAVE))
 		vmm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	/* x87, SSE, AVX and AVX-512: the state the guest fpstate holds. */
+	/*
+	 * x87, SSE, AVX and AVX-512: the state the guest fpstate holds; PKRU,
+	 * which run.c switches by hand, where the host uses protection keys.
+	 */
 	vmm_guest_xcr0 = vmm_host_xcr0 & (XFEATURE_MASK_FPSSE |
 					  XFEATURE_MASK_YMM |
 					  XFEATURE_MASK_AVX512);
+	if (boot_cpu_has(X86_FEATURE_OSPKE))
+		vmm_guest_xcr0 |= vmm_host_xcr0 & XFEATURE_MASK_PKRU;
+	store_idt(&vmm_host_idt);
 
 	/* Every MSR access exits, but for the bases that live in the VMCS. */
 	vmm_msr_bitmap = (unsigned long *)__get_free_page(GFP_KERNEL);

@@ -174,6 +174,7 @@ struct vmm_vcpu {
 	u64 dr6;
 	u64 dr7;
 	u64 xcr0;
+	u32 pkru;			/* the guest's, switched around entry */
 	struct fpu_guest fpu;
 
 	/* Exit state. */
@@ -191,7 +192,7 @@ struct vmm_vcpu {
 	u64 pf_gva;
 	u32 pf_error;
 
-	/* Host state around guest execution. */
+	/* Host state around guest execution (run.c, struct host_state). */
 	unsigned long host_fsbase;
 	unsigned long host_debugctl;
 	u64 host_kgs;

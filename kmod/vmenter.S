@@ -11,7 +11,9 @@
  *             VMRESUME.
  *
  * Returns 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed (VM-Fail: the
- * reason is in VM_INSTRUCTION_ERROR).  Must be called with interrupts off
+ * reason is in VM_INSTRUCTION_ERROR), 2 if a VMX instruction faulted
+ * because VMX operation was turned off under us (the reboot and crash
+ * paths do that from an IPI or an NMI).  Must be called with interrupts off
  * and the vCPU's VMCS current on this CPU.  Guest values never survive in
  * registers past the return.
  */
@@ -45,6 +47,7 @@ SYM_FUNC_START(vmm_vmx_enter)
 	je	1f
 	mov	%rsp, ES(VMM_ES_HOST_RSP)(%rdi)
 	mov	$VMCS_HOST_RSP, %eax
+.Lvmwrite_rsp:
 	vmwrite	%rsp, %rax
 	jna	.Lvmfail
 1:
@@ -55,8 +58,11 @@ SYM_FUNC_START(vmm_vmx_enter)
 	je	2f
 	mov	%rax, %cr2
 2:
-	/* ZF selects VMLAUNCH; the MOVs below leave the flags alone. */
-	test	%esi, %esi
+	/*
+	 * CF selects VMLAUNCH (launched == 0); the MOVs below leave the
+	 * flags alone, and VERW, which clears CPU buffers, only writes ZF.
+	 */
+	cmp	$1, %esi
 	mov	REG(RAX)(%rdi), %rax
 	mov	REG(RCX)(%rdi), %rcx
 	mov	REG(RDX)(%rdi), %rdx
@@ -73,8 +79,20 @@ SYM_FUNC_START(vmm_vmx_enter)
 	mov	REG(R15)(%rdi), %r15
 	mov	REG(RDI)(%rdi), %rdi
 
-	jnz	.Lresume
+	/*
+	 * On CPUs affected by MDS/TAA/MMIO stale data, clear the buffers
+	 * the host filled, as the kernel's own mitigation state asks
+	 * (a no-op otherwise; patched at boot by the kernel).
+	 */
+#if defined(VM_CLEAR_CPU_BUFFERS)
+	VM_CLEAR_CPU_BUFFERS
+#elif defined(CLEAR_CPU_BUFFERS)
+	CLEAR_CPU_BUFFERS
+#endif
+
+	jnc	.Lresume
 	UNWIND_HINT_SAVE
+.Lvmlaunch:
 	vmlaunch
 	jmp	.Lvmfail
 .Lresume:
@@ -109,6 +127,15 @@ SYM_INNER_LABEL(vmm_vmx_exit_point, SYM_L_GLOBAL)
 
 .Lvmfail:
 	mov	$1, %eax
+	jmp	.Lout
+
+	/*
+	 * A VMX instruction raised #UD: VMX operation ended under us (an
+	 * emergency reboot's NMI ran VMXOFF).  Nothing of the guest was
+	 * loaded into the CPU: leave as for a VM-Fail, with its own code.
+	 */
+.Lfault:
+	mov	$2, %eax
 
 .Lout:
 	/* Drop guest values so they cannot feed speculation in the host. */
@@ -142,6 +169,10 @@ SYM_INNER_LABEL(vmm_vmx_exit_point, SYM_L_GLOBAL)
 	pop	%r15
 	pop	%rbp
 	RET
+
+	_ASM_EXTABLE(.Lvmwrite_rsp, .Lfault)
+	_ASM_EXTABLE(.Lvmlaunch, .Lfault)
+	_ASM_EXTABLE(.Lresume, .Lfault)
 SYM_FUNC_END(vmm_vmx_enter)
 
 /*
