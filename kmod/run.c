@@ -23,6 +23,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/idtentry.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/segment.h>
@@ -739,12 +740,8 @@ static int handle_cr(struct vmm_vcpu *vcpu)
 			vmcs_writel(GUEST_CR3, val);
 			break;
 		case 4:
-			if (!vmm_cr4_valid(val))
+			if (!vmm_cr4_write(vcpu, val))
 				return inject_gp(vcpu);
-			if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
-			    !(val & X86_CR4_PAE))
-				return inject_gp(vcpu);
-			vmm_set_cr4(vcpu, val);
 			break;
 		case 8:
 			if (val & ~15UL)
@@ -1014,7 +1011,7 @@ static int handle_xsetbv(struct vmm_vcpu *vcpu)
 	if ((u32)g[VMM_RCX] != 0 || !vmm_xcr0_valid(x, vmm_guest_xcr0) ||
 	    VMX_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES)))
 		return inject_gp(vcpu);
-	vcpu->xcr0 = x;
+	vmm_set_xcr0(vcpu, x);
 	skip_instruction(vcpu);
 	return EXIT_RESUME;
 }
@@ -1320,11 +1317,22 @@ static void host_segs_restore(struct vmm_vcpu *vcpu, const struct host_segs *h)
 	}
 }
 
-/* A machine check that exited from the guest belongs to the host. */
+/*
+ * A machine check that exited from the guest belongs to the host.  It is
+ * handled as if raised in user mode: poisoned guest memory ends in
+ * SIGBUS for the VMM process, not in a kernel-mode machine check (which
+ * would panic).  Without CONFIG_X86_MCE the host runs with CR4.MCE clear
+ * and the guest too (vmm_set_cr4).
+ */
 static void host_machine_check(void)
 {
 #ifdef CONFIG_X86_MCE
-	asm volatile("int $0x12");
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
 #endif
 }
 
@@ -1359,6 +1367,7 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	unsigned long cr3, cr4;
 	bool xcr0_switch, pkru_switch, ct;
 	u32 host_pkru = 0;
+
 	int fail;
 
 	local_irq_disable();
@@ -1385,20 +1394,19 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	/* Kernel FPU use since the last entry left the guest's state in memory. */
 	if (unlikely(test_thread_flag(TIF_NEED_FPU_LOAD)))
 		switch_fpu_return();
-	/* The guest's XCR0 and PKRU, where it can see them (xstate.h). */
-	xcr0_switch = vmm_xcr0_switch(vcpu->cr4, vcpu->xcr0, vmm_host_xcr0);
+	/*
+	 * The guest's XCR0 and PKRU, where it can see them: decided when its
+	 * CR4 or XCR0 changed (vmm_xstate_update).
+	 */
+	xcr0_switch = vcpu->xcr0_switch;
 	if (xcr0_switch)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	pkru_switch = vmm_pkru_switch(boot_cpu_has(X86_FEATURE_OSPKE),
-				      vcpu->cr4, vcpu->xcr0);
+	pkru_switch = vcpu->pkru_switch;
 	if (unlikely(pkru_switch)) {
 		host_pkru = rdpkru();
 		if (vcpu->pkru != host_pkru)
 			wrpkru(vcpu->pkru);
 	}
-	/* L1TF: flush the L1 data cache the host filled (vcpu.c). */
-	if (unlikely(vmm_l1d_flush))
-		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	guest_msrs_load(vcpu);
 	/*
 	 * The guest holds no host RCU references.  On a nohz_full CPU say
@@ -1411,6 +1419,9 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 		rcu_note_context_switch(false);
 		vcpu->rcu_jiffies = jiffies;
 	}
+	/* L1TF: flush what the host left in L1D, last thing before entry. */
+	if (unlikely(vmm_l1d_flush))
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 
 	fail = vmm_vmx_enter(&vcpu->es, vcpu->launched);
 
@@ -1440,9 +1451,12 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 	if (unlikely(hw_breakpoint_active()))
 		hw_breakpoint_restore();
 	local_irq_enable();
-	/* A VMX instruction faulted: VMX was turned off under us. */
+	/*
+	 * A VMX instruction faulted: VMX was turned off under us, which only
+	 * the reboot and crash paths may do.
+	 */
 	if (unlikely(fail == 2)) {
-		vmm_insn_fault("vmlaunch/vmresume");
+		WARN_ON_ONCE(!READ_ONCE(vmm_rebooting));
 		return -EIO;
 	}
 	return fail;

@@ -8,6 +8,7 @@
 #include <asm/desc_defs.h>
 
 #include "vcpu.h"
+#include "xstate.h"
 
 /* The mapping of a vCPU fd: the run structure, then the port I/O data. */
 #define VMM_RUN_PAGES		2
@@ -29,10 +30,20 @@ void vmm_vcpu_put(struct vmm_vcpu *vcpu);
 void vmm_set_cr0(struct vmm_vcpu *vcpu, unsigned long cr0);
 void vmm_set_cr4(struct vmm_vcpu *vcpu, unsigned long cr4);
 void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer);
+void vmm_set_xcr0(struct vmm_vcpu *vcpu, u64 xcr0);
+bool vmm_cr4_write(struct vmm_vcpu *vcpu, unsigned long cr4);
 unsigned long vmm_cr0_mask(void);
 unsigned long vmm_cr4_mask(void);
 bool vmm_cr0_valid(unsigned long cr0);
-bool vmm_cr4_valid(unsigned long cr4);
+
+/* Decide once per CR4 or XCR0 change what the entry path switches. */
+static inline void vmm_xstate_update(struct vmm_vcpu *vcpu)
+{
+	vcpu->xcr0_switch = vmm_xcr0_switch(vcpu->cr4, vcpu->xcr0,
+					    vmm_host_xcr0);
+	vcpu->pkru_switch = vmm_pkru_switch(boot_cpu_has(X86_FEATURE_OSPKE),
+					    vcpu->cr4, vcpu->xcr0);
+}
 
 /* mmio.c */
 int vmm_mmio_begin(struct vmm_vcpu *vcpu);

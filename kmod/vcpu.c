@@ -35,6 +35,7 @@
 #include "vcpu.h"
 #include "run.h"
 #include "genl.h"
+#include "xstate.h"
 
 struct vmm_pcpu {
 	struct list_head loaded;	/* VMCSs active here */
@@ -174,13 +175,10 @@ int vmm_vcpu_get(struct vmm_vcpu *vcpu)
 		preempt_enable();
 		/*
 		 * This CPU is leaving VMX operation: wait for the scheduler
-		 * to move us, but not past a reboot (VMX stays off then) or
-		 * a signal.
+		 * to move us, but not past a reboot (VMX stays off then).
 		 */
 		if (READ_ONCE(vmm_rebooting))
 			return -EIO;
-		if (signal_pending(current))
-			return -EINTR;
 		schedule();
 	}
 	if (r)
@@ -292,6 +290,20 @@ unsigned long vmm_cr0_mask(void)
  */
 #define CR4_HOST_OWNED	(X86_CR4_OSXSAVE | X86_CR4_PKE | X86_CR4_MCE)
 
+/*
+ * The CR4 bits a guest may ever set (an allow-list: a new CR4 feature
+ * whose state vmm does not switch, such as CET, KL, UINTR, PKS, LAM or
+ * FRED, stays off until it is handled), further limited by the CPU's
+ * VMX_CR4_FIXED1 and by the host's own use of XSAVE and protection keys.
+ */
+#define CR4_GUEST_BITS	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |	\
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |	\
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |	\
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |		\
+			 X86_CR4_UMIP | X86_CR4_LA57 | X86_CR4_FSGSBASE | \
+			 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
+			 X86_CR4_SMAP | X86_CR4_PKE)
+
 unsigned long vmm_cr4_mask(void)
 {
 	return vmm_caps.cr4_fixed0 | (~vmm_caps.cr4_fixed1 & 0xffffffffUL) |
@@ -312,6 +324,13 @@ void vmm_set_cr4(struct vmm_vcpu *vcpu, unsigned long cr4)
 	vcpu->cr4 = cr4;
 	vmcs_writel(CR4_READ_SHADOW, cr4);
 	vmcs_writel(GUEST_CR4, (hw | vmm_caps.cr4_fixed0) & vmm_caps.cr4_fixed1);
+	vmm_xstate_update(vcpu);
+}
+
+void vmm_set_xcr0(struct vmm_vcpu *vcpu, u64 xcr0)
+{
+	vcpu->xcr0 = xcr0;
+	vmm_xstate_update(vcpu);
 }
 
 void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer)
@@ -325,16 +344,10 @@ void vmm_set_efer(struct vmm_vcpu *vcpu, u64 efer)
 	vmcs_write32(VM_ENTRY_CONTROLS, entry);
 }
 
-/*
- * Bits of CR4 a guest may set: what VMX allows, less VMX itself, CET
- * (its state is not switched), and OSXSAVE and PKE unless the host uses
- * XSAVE and protection keys (the state behind them is the host's to
- * switch).
- */
+/* Bits of CR4 a guest may set (CR4_GUEST_BITS). */
 static bool cr4_valid(unsigned long cr4)
 {
-	unsigned long allowed = vmm_caps.cr4_fixed1 & ~X86_CR4_VMXE &
-				~X86_CR4_SMXE & ~X86_CR4_CET;
+	unsigned long allowed = vmm_caps.cr4_fixed1 & CR4_GUEST_BITS;
 
 	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
 		allowed &= ~X86_CR4_OSXSAVE;
@@ -354,9 +367,30 @@ bool vmm_cr0_valid(unsigned long cr0)
 	return true;
 }
 
-bool vmm_cr4_valid(unsigned long cr4)
+/*
+ * A guest's MOV to CR4 that changed a host-owned bit (the others the CPU
+ * handles itself): the checks and the TLB flush the instruction does
+ * (SDM Vol. 2B MOV, Vol. 3A 4.10.4.1).  False: #GP, nothing changed.
+ */
+bool vmm_cr4_write(struct vmm_vcpu *vcpu, unsigned long cr4)
 {
-	return cr4_valid(cr4);
+	unsigned long mask = vmm_cr4_mask();
+	unsigned long old = (vmcs_readl(GUEST_CR4) & ~mask) | (vcpu->cr4 & mask);
+	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
+
+	if (!cr4_valid(cr4))
+		return false;
+	if (lma && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
+		return false;
+	/* PCIDE: IA-32e mode only, and set only with CR3[11:0] clear. */
+	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	    (!lma || (vmcs_readl(GUEST_CR3) & 0xfff)))
+		return false;
+	vmm_set_cr4(vcpu, cr4);
+	if (((cr4 ^ old) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
+			    X86_CR4_PCIDE | X86_CR4_SMEP)) && vmm_has_vpid())
+		__invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vcpu->vpid, 0);
+	return true;
 }
 
 /* Reset state, as the CPU has it after power-on (SDM Vol. 3A 9.1.1). */
@@ -404,7 +438,7 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 	vmcs_write64(TSC_OFFSET, -rdtsc());
 	vcpu->dr6 = VMM_DR6_FIXED;
 	vcpu->dr7 = VMM_DR7_FIXED;
-	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vmm_set_xcr0(vcpu, XFEATURE_MASK_FP);
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
@@ -1073,8 +1107,11 @@ int vmm_vcpu_init_module(void)
 	int cpu;
 
 	l1tf_setup();
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		INIT_LIST_HEAD(&per_cpu(vmm_pcpu, cpu).loaded);
+		/* No VM has that id: the first VMCS loaded gets an IBPB. */
+		per_cpu(vmm_pcpu, cpu).last_vm = U32_MAX;
+	}
 
 	rdmsrl(MSR_EFER, vmm_host_efer);
 	rdmsrl(MSR_IA32_CR_PAT, host_pat);

@@ -175,6 +175,8 @@ struct vmm_vcpu {
 	u64 dr7;
 	u64 xcr0;
 	u32 pkru;			/* the guest's, switched around entry */
+	bool xcr0_switch;		/* load xcr0 for the guest (xstate.h) */
+	bool pkru_switch;		/* load pkru for the guest */
 	struct fpu_guest fpu;
 
 	/* Exit state. */

@@ -82,12 +82,15 @@ SYM_FUNC_START(vmm_vmx_enter)
 	/*
 	 * On CPUs affected by MDS/TAA/MMIO stale data, clear the buffers
 	 * the host filled, as the kernel's own mitigation state asks
-	 * (a no-op otherwise; patched at boot by the kernel).
+	 * (a no-op otherwise; patched at boot by the kernel; Kbuild finds
+	 * which macro this kernel has).
 	 */
-#if defined(VM_CLEAR_CPU_BUFFERS)
+#if defined(VMM_VERW_VM)
 	VM_CLEAR_CPU_BUFFERS
-#elif defined(CLEAR_CPU_BUFFERS)
+#elif defined(VMM_VERW)
 	CLEAR_CPU_BUFFERS
+#else
+#error "this kernel has no CLEAR_CPU_BUFFERS: vmm cannot clear CPU buffers before VM entry"
 #endif
 
 	jnc	.Lresume

@@ -7,7 +7,9 @@
  *    read (GDTR and IDTR base and limit, LDTR, TR), its segment selectors
  *    (DS, ES, SS, GS set to a selector of its own LDT), its FS and GS
  *    bases, XCR0 and PKRU are the same before and after VM runs whose
- *    guest loaded its own XCR0; the process's LDT still works.
+ *    guest loaded its own XCR0, SYSCALL MSRs and KERNEL_GS_BASE (the
+ *    process's system calls and its GS base show the host's came back);
+ *    the process's LDT still works.
  *  - A selector past the end of the host GDT (0x7003) makes the process
  *    that loads it after a VM run get SIGSEGV, as it does before any VM
  *    ran: the same process and another process on that CPU.  (With a GDT
@@ -57,6 +59,12 @@
  */
 GUEST_CODE(xg, 64,
 	"movq $0, " TU_XSTR(GP_COUNT_GPA) "\n"
+	/* SYSCALL MSRs and KERNEL_GS_BASE of its own: the host's come back */
+	"mov $0xc0000080, %ecx\n rdmsr\n or $1, %eax\n wrmsr\n"
+	"mov $0xc0000081, %ecx\n xor %eax, %eax\n mov $0x00230010, %edx\n wrmsr\n"
+	"mov $0xc0000082, %ecx\n mov $0x1000, %eax\n mov $0xffff8000, %edx\n wrmsr\n"
+	"mov $0xc0000084, %ecx\n mov $0x47700, %eax\n xor %edx, %edx\n wrmsr\n"
+	"mov $0xc0000102, %ecx\n mov $0x5a5a0000, %eax\n xor %edx, %edx\n wrmsr\n"
 	"mov %cr4, %rax\n"
 	"or $" TU_XSTR(X86_CR4_OSXSAVE) ", %rax\n"
 	"mov %rax, %cr4\n"

@@ -546,15 +546,25 @@ watch_guest()
 			return 0
 		done
 		# The job channel: port 0xe9, then the fallback serial port if
-		# e9pipe had to switch (it never switches back).
-		while next_line 6 jbuf || next_line 8 jbuf; do
+		# e9pipe had to switch (it never switches back).  After the end
+		# marker the guest powers off: its console is read until the
+		# emulator stops (at most POWEROFF_WAIT s), so that a kernel
+		# problem on the way down counts too.
+		while [ $END_SEEN = 0 ] && { next_line 6 jbuf || next_line 8 jbuf; }; do
 			busy=1
-			job_line "$LINE" || return 0
+			job_line "$LINE" && continue
+			limit=$(( $(now_us) + POWEROFF_WAIT * 1000000 ))
+			break
 		done
 		[ $alive = 1 ] || return 0
 		# One more pass after the emulator has gone, for its last words.
 		kill -0 "$BPID" 2>/dev/null || alive=0
 		if [ "$(now_us)" -gt "$limit" ]; then
+			if [ $END_SEEN = 1 ]; then
+				say "the guest did not power off within $POWEROFF_WAIT s of the end marker"
+				POWEROFF_LATE=1
+				return 0
+			fi
 			TIMED_OUT=$TIMEOUT
 			say "timeout after $TIMEOUT s"
 			return 0
@@ -565,7 +575,8 @@ watch_guest()
 
 boot_and_run()
 {
-	T_MARK= TIMED_OUT=0 END_SEEN=0 IN_JOB=0 BOOTS=0
+	T_MARK= TIMED_OUT=0 END_SEEN=0 IN_JOB=0 BOOTS=0 POWEROFF_LATE=0
+	POWEROFF_WAIT=${VMTEST_POWEROFF_WAIT:-120}
 	: > "$WORK/serial.log"
 	: > "$WORK/job.log"
 	: > "$WORK/jobtty.log"
@@ -595,6 +606,10 @@ verdict()
 	awk -v timed_out="$TIMED_OUT" -v headline="$WORK/headline" \
 		-f "$HERE/verdict.awk" "$WORK/channel.log" "$WORK/serial.log" || rc=1
 	headline=$(cat "$WORK/headline" 2>/dev/null || echo "no verdict")
+	if [ "$POWEROFF_LATE" = 1 ] && [ $rc = 0 ]; then
+		rc=1
+		headline="the guest did not power off after the job (hung on the way down?)"
+	fi
 
 	[ -z "$T_MARK" ] || boot_time=" (to the start marker $(secs "$T_IMAGE" "$T_MARK") s)"
 	say "time: setup $(secs "$T_START" "$T_SETUP") s, build $(secs "$T_SETUP" "$T_BUILD") s," \

@@ -4,7 +4,9 @@
 # Job "check": the whole selftest suite, kselftest style.  vmm.ko is
 # loaded before /vmm/selftests/run_tests.sh runs and unloaded after it, so
 # the unload path is exercised on every run; a failing insmod or rmmod
-# fails the job.  Until the selftests provide the runner, a minimal check
+# fails the job.  Then it is loaded again and left with a guest spinning
+# on every CPU, so that the power-off that follows the job runs the
+# module's reboot path under running vCPUs.  Until the selftests provide the runner, a minimal check
 # (load, /dev/vmm, unload) stands in.
 
 . /vmm/lib.sh
@@ -19,6 +21,17 @@ if [ -x /vmm/selftests/run_tests.sh ]; then
 	if ! vmm_unload; then
 		echo "# vmtest: rmmod vmm failed"
 		status=1
+	fi
+	# The machine powers off after the job: with a guest spinning on
+	# every CPU, the reboot notifier turns VMX off under running vCPUs
+	# (run.sh reads the console until the emulator stops).
+	if [ -x /vmm/selftests/spin_guests ]; then
+		if vmm_load && /vmm/selftests/spin_guests; then
+			echo "# vmtest: powering off with guests spinning on every CPU"
+		else
+			echo "# vmtest: could not leave guests spinning for the power-off"
+			status=1
+		fi
 	fi
 	exit $status
 fi
