@@ -149,7 +149,7 @@ resolve_kernel()
 		# sources have (bookworm-security carries 6.12 too).
 		VER=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-6.12*-cloud-amd64' 2>/dev/null |
 			awk '/ installed$/ { sub(/^linux-image-/, "", $1); print $1 }' |
-			sort -V | tail -n 1)
+			sort -V | tail -n 1 || true)
 		if [ -z "$VER" ]; then
 			ensure_backports
 			apt_update
