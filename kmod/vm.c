@@ -5,6 +5,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -125,6 +126,31 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn)
 	return NULL;
 }
 
+#ifdef VMM_DEBUG
+/*
+ * Debug builds only (Kbuild: VMM_DEBUG=y): a pause inside a slot delete
+ * or move, where a concurrent MMU notifier or EPT fault must not be able
+ * to leave the old range mapped.  memslot_race_test sets it so that its
+ * host-side unmapping lands in those windows.
+ */
+static unsigned int debug_slot_delay_ms;
+module_param(debug_slot_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_slot_delay_ms,
+		 "debug: pause in ms inside a memory slot delete or move");
+
+static void vm_debug_slot_delay(void)
+{
+	unsigned int ms = READ_ONCE(debug_slot_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
+#else
+static inline void vm_debug_slot_delay(void)
+{
+}
+#endif
+
 static int slot_cmp(const void *a, const void *b)
 {
 	const struct vmm_memslot *x = a, *y = b;
@@ -239,6 +265,7 @@ static long vm_set_memory(struct vmm_vm *vm,
 	vm->mmu_seq++;
 	spin_unlock(&vm->mmu_lock);
 	if (old && (!s.npages || old->base_gfn != s.base_gfn)) {
+		vm_debug_slot_delay();
 		vmm_ept_zap(vm, old->base_gfn, old->npages);
 		flush = true;
 	} else if (old && s.dirty_bitmap && !old->dirty_bitmap &&
