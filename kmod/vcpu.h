@@ -49,12 +49,18 @@ struct vmm_vm {
 	struct mutex lock;		/* slots and vCPU creation */
 	struct vmm_memslots __rcu *slots;
 
-	/* EPT: tables under mmu_lock, seq/invalidating for the fault race. */
+	/*
+	 * EPT: tables under mmu_lock, seq/invalidating for the fault race,
+	 * leaf changes counted against the flushes that covered them (the
+	 * protocol is described at the top of ept.c).
+	 */
 	spinlock_t mmu_lock;
 	u64 *ept_root;
 	u64 eptp;
 	unsigned long mmu_seq;
 	long mmu_invalidating;
+	u64 tlb_changes;		/* leaves cleared or write-protected */
+	u64 tlb_flushed;		/* tlb_changes a finished flush covers */
 	unsigned long ept_pages;	/* table pages in use */
 	unsigned long ept_mapped;	/* 4 KiB pages mapped by leaves */
 	struct mmu_notifier mn;
@@ -231,9 +237,11 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn);
 int vmm_ept_init(struct vmm_vm *vm);
 void vmm_ept_destroy(struct vmm_vm *vm);
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
-void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages);
-bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
-void vmm_ept_flush(struct vmm_vm *vm);
+u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages);
+void vmm_ept_zap_end(struct vmm_vm *vm);
+void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
+u64 vmm_ept_flush_pending_locked(struct vmm_vm *vm);
+void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto);
 extern const struct mmu_notifier_ops vmm_ept_mn_ops;
 
 /* vmenter.S */
