@@ -20,6 +20,11 @@
 #define VMM_MAX_VCPUS		16
 #define VMM_MAX_VCPU_ID		1023
 #define VMM_USER_MEM_SLOTS	32
+/*
+ * Pages in one slot, as KVM: a dirty bitmap's bit numbers must fit the
+ * int that bitops take, and its size stays far below kvmalloc's INT_MAX.
+ */
+#define VMM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 #define VMM_MAX_CPUID_ENTRIES	80
 
 struct vmm_memslot {

@@ -181,6 +181,8 @@ static long vm_set_memory(struct vmm_vm *vm,
 	if (!PAGE_ALIGNED(m->memory_size) || !PAGE_ALIGNED(m->guest_phys_addr) ||
 	    !PAGE_ALIGNED(m->userspace_addr))
 		return -EINVAL;
+	if (m->memory_size >> PAGE_SHIFT > VMM_MEM_MAX_NR_PAGES)
+		return -EINVAL;
 	if (m->memory_size) {
 		if (m->guest_phys_addr + m->memory_size < m->guest_phys_addr ||
 		    m->userspace_addr + m->memory_size < m->userspace_addr ||
@@ -229,10 +231,11 @@ static long vm_set_memory(struct vmm_vm *vm,
 	if (old && old->dirty_bitmap != s.dirty_bitmap)
 		free_bitmap = old->dirty_bitmap;
 
+	/* Up to 256 MiB, sized by userspace: a failure is its -ENOMEM. */
 	r = -ENOMEM;
 	if ((s.flags & VMM_MEM_LOG_DIRTY_PAGES) && !s.dirty_bitmap) {
-		s.dirty_bitmap = kvcalloc(BITS_TO_LONGS(s.npages),
-					  sizeof(long), GFP_KERNEL_ACCOUNT);
+		s.dirty_bitmap = kvcalloc(BITS_TO_LONGS(s.npages), sizeof(long),
+					  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!s.dirty_bitmap)
 			goto out;
 		if (vm->initially_set)
@@ -368,7 +371,7 @@ static long vm_get_dirty_log(struct vmm_vm *vm, struct vmm_dirty_log *log)
 		goto out;
 	words = BITS_TO_LONGS(s->npages);
 	r = -ENOMEM;
-	buf = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	buf = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		goto out;
 	dirty_harvest(vm, s, buf, NULL, 0, words, !vm->manual_protect);
