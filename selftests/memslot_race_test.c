@@ -17,8 +17,9 @@
  *
  * The module's debug builds (Kbuild VMM_DEBUG=y) have a parameter that
  * pauses a slot delete or move inside its critical windows; the test
- * sets it, and lets the unmapping land in the first or second half of
- * the update.  Production builds have no such parameter: the race is run
+ * sets it, and lets the unmapping land just after the old range is
+ * zapped (before the TLB flush), later in that window, or after the
+ * flush, before the new slot set is published.  Production builds have no such parameter: the race is run
  * all the same, but its window is then a few instructions wide.  The
  * kernel log must stay clean (the harness checks it).
  */
@@ -77,6 +78,9 @@ GUEST_CODE(reader, 64,
 	"cmpq $0, " CTL_ADDR(CTL_STOP) "\n"
 	"je 1b\n"
 	GUEST_UCALL_DONE);
+
+/* When the unmapping starts: percent of the pause (or microseconds). */
+static const unsigned int pre_pct[] = { 1, 30, 130 };
 
 static int vm_fd;
 static volatile uint64_t *ctl;
@@ -289,14 +293,15 @@ int main(void)
 			break;
 		}
 		/*
-		 * Unmap in the first or second half of a paused update, or
-		 * (no pause) at once or a little later.
+		 * A paused update has two windows (ept.c): zap to flush and
+		 * flush to publish.  Unmap right after the zap (while a vCPU
+		 * may still hold the old translation in its TLB), later in
+		 * the first window, or in the second; without the pause, at
+		 * once or a little later.
 		 */
 		u.replace = (n >> 1) & 1;
-		if (delay)
-			u.pre_us = (n >> 2) & 1 ? delay * 1300 : delay * 300;
-		else
-			u.pre_us = (n >> 2) & 1 ? 0 : 50;
+		u.pre_us = delay ? delay * 10 * pre_pct[(n >> 2) % 3] :
+				   pre_pct[(n >> 2) % 3];
 		__atomic_store_n(&u.round, n, __ATOMIC_RELEASE);
 		r = move ? set_region(GPA_B, SLOT_SIZE) : set_region(0, 0);
 		if (r)
