@@ -6,11 +6,40 @@
  * the host page is found with get_user_pages in the slot's userspace range
  * and its reference is dropped at once.  What keeps the mapping honest is
  * the MMU notifier: whenever the process unmaps, remaps, migrates or
- * reclaims a page of a slot, the leaf goes away before the page does.  The
- * fault path samples mmu_seq before looking the page up and installs the
- * leaf only if no invalidation ran or is running meanwhile.
- *
+ * reclaims a page of a slot, the leaf goes away before the page does.
  * Table pages are freed with the VM.
+ *
+ * The rules, all under vm->mmu_lock unless said otherwise:
+ *
+ * 1. No MMU notifier returns while the range it is given is still mapped
+ *    by a leaf or may be cached in a TLB.  It zaps the leaves the slot set
+ *    maps for the range, and flushes if any leaf of the VM was changed
+ *    without a flush having covered it yet, its own or another path's.
+ *    Every change to a present leaf (cleared or write-protected) counts
+ *    one in tlb_changes; a path samples the count under mmu_lock, drops
+ *    the lock, flushes every CPU, and then raises tlb_flushed to what it
+ *    sampled.  So a notifier that finds a leaf already cleared by a slot
+ *    update or a dirty-log harvest that has not flushed yet still flushes
+ *    before returning.
+ *
+ * 2. The fault path samples mmu_seq, then (smp_rmb) the slot set, looks
+ *    the page up, and installs the leaf only if mmu_seq is unchanged and
+ *    no invalidation is in progress (mmu_invalidating is 0); otherwise it
+ *    retries from the start.  An invalidation raises mmu_invalidating and
+ *    mmu_seq before it zaps and, at its end, mmu_seq again before it
+ *    lowers mmu_invalidating: a page looked up before or during it is
+ *    never installed.
+ *
+ * 3. A slot update that removes a guest range (delete, move) is such an
+ *    invalidation, bracketing the publication of the new slot set: it
+ *    zaps the old range and flushes (rule 1) while the old set is still
+ *    the published one, publishes the new set, and only then ends.  While
+ *    it runs no fault can map anything, so the old range stays unmapped
+ *    from the zap on, and a notifier finds nothing to do in it whichever
+ *    set it looks at; once it ends, the old range is in no slot.  Its
+ *    mmu_seq bumps also keep a fault from using a dirty bitmap that the
+ *    update frees.  Adding a slot or changing its flags publishes first
+ *    and bumps mmu_seq after: nothing of the new set is mapped yet.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -83,12 +112,32 @@ static void ept_flush_ipi(void *arg)
 }
 
 /*
- * INVEPT acts on the executing CPU only, so every CPU runs it; a CPU in the
- * guest leaves it for the IPI and re-enters with the new tables.
+ * Under mmu_lock: the count of leaf changes that a flush must cover, or 0
+ * when every change so far has been flushed (the count starts at 0 and
+ * the first change makes it 1).
  */
-void vmm_ept_flush(struct vmm_vm *vm)
+u64 vmm_ept_flush_pending_locked(struct vmm_vm *vm)
 {
+	lockdep_assert_held(&vm->mmu_lock);
+	return vm->tlb_changes != vm->tlb_flushed ? vm->tlb_changes : 0;
+}
+
+/*
+ * Flush the TLBs of every CPU for this VM, covering the leaf changes up to
+ * upto (from vmm_ept_flush_pending_locked(); 0: nothing to do).  INVEPT
+ * acts on the executing CPU only, so every CPU runs it; a CPU in the guest
+ * leaves it for the IPI and re-enters with the new tables.  Called without
+ * mmu_lock (the IPIs wait).
+ */
+void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto)
+{
+	if (!upto)
+		return;
 	on_each_cpu(ept_flush_ipi, vm, 1);
+	spin_lock(&vm->mmu_lock);
+	if (upto > vm->tlb_flushed)
+		vm->tlb_flushed = upto;
+	spin_unlock(&vm->mmu_lock);
 }
 
 /*
@@ -96,15 +145,16 @@ void vmm_ept_flush(struct vmm_vm *vm)
  * leaf is cleared, or, with write_protect, a 4 KiB leaf only loses write
  * access (dirty logging re-arms it).  A 2 MiB leaf overlapping the range
  * goes whole either way: the guest faults the rest back in, and logged
- * slots are mapped in 4 KiB pages.  Returns true if anything changed; the
- * caller then flushes.
+ * slots are mapped in 4 KiB pages.  A change counts in tlb_changes: the
+ * caller, or any path that needs a range gone, then flushes.
  */
-static bool ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
+static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 			     bool write_protect)
 {
 	u64 end = gfn + npages;
 	bool changed = false;
 
+	lockdep_assert_held(&vm->mmu_lock);
 	while (gfn < end) {
 		u64 *table = vm->ept_root, *e = NULL, old;
 		int level;
@@ -131,24 +181,40 @@ static bool ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 		/* Skip to the next entry at the level where the walk stopped. */
 		gfn = (gfn | ((1ULL << (9 * (level - 1))) - 1)) + 1;
 	}
-	return changed;
+	if (changed)
+		vm->tlb_changes++;
 }
 
-static bool ept_zap_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
 {
-	return ept_update_range(vm, gfn, npages, false);
+	ept_update_range(vm, gfn, npages, true);
 }
 
-bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+/*
+ * Start removing [gfn, gfn + npages) from the guest (rule 3 above): no
+ * fault installs a leaf until vmm_ept_zap_end(), and the range's leaves
+ * are cleared.  Returns what the caller passes to vmm_ept_flush_upto()
+ * before it publishes the slot set without the range.
+ */
+u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages)
 {
-	return ept_update_range(vm, gfn, npages, true);
+	u64 upto;
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_invalidating++;
+	vm->mmu_seq++;
+	ept_update_range(vm, gfn, npages, false);
+	upto = vmm_ept_flush_pending_locked(vm);
+	spin_unlock(&vm->mmu_lock);
+	return upto;
 }
 
-void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages)
+/* The new slot set is published: faults may map again, from it. */
+void vmm_ept_zap_end(struct vmm_vm *vm)
 {
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_seq++;
-	ept_zap_locked(vm, gfn, npages);
+	vm->mmu_invalidating--;
 	spin_unlock(&vm->mmu_lock);
 }
 
@@ -300,8 +366,9 @@ out:
 	return r;
 }
 
+/* Clear the leaves of every slot's part of [start, end) (host addresses). */
 static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
-			unsigned long end, bool *zapped)
+			unsigned long end)
 {
 	struct vmm_memslots *slots;
 	int i;
@@ -315,10 +382,9 @@ static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
 
 		if (lo >= hi)
 			continue;
-		if (ept_zap_locked(vm, s->base_gfn + ((lo - s->hva) >> PAGE_SHIFT),
-				   (ALIGN(hi, PAGE_SIZE) - ALIGN_DOWN(lo, PAGE_SIZE)) >>
-				   PAGE_SHIFT))
-			*zapped = true;
+		ept_update_range(vm, s->base_gfn + ((lo - s->hva) >> PAGE_SHIFT),
+				 (ALIGN(hi, PAGE_SIZE) - ALIGN_DOWN(lo, PAGE_SIZE)) >>
+				 PAGE_SHIFT, false);
 	}
 	rcu_read_unlock();
 }
@@ -327,15 +393,16 @@ static int ept_mn_invalidate_start(struct mmu_notifier *mn,
 				   const struct mmu_notifier_range *range)
 {
 	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
-	bool zapped = false;
+	u64 upto;
 
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_invalidating++;
 	vm->mmu_seq++;
-	ept_zap_hva(vm, range->start, range->end, &zapped);
+	ept_zap_hva(vm, range->start, range->end);
+	/* Ours, or a leaf another path cleared and has not flushed yet. */
+	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
-	if (zapped)
-		vmm_ept_flush(vm);
+	vmm_ept_flush_upto(vm, upto);
 	return 0;
 }
 
@@ -354,13 +421,14 @@ static void ept_mn_invalidate_end(struct mmu_notifier *mn,
 static void ept_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
-	bool zapped = false;
+	u64 upto;
 
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_seq++;
-	ept_zap_hva(vm, 0, ULONG_MAX, &zapped);
+	ept_zap_hva(vm, 0, ULONG_MAX);
+	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
-	vmm_ept_flush(vm);
+	vmm_ept_flush_upto(vm, upto);
 }
 
 const struct mmu_notifier_ops vmm_ept_mn_ops = {

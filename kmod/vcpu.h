@@ -20,6 +20,11 @@
 #define VMM_MAX_VCPUS		16
 #define VMM_MAX_VCPU_ID		1023
 #define VMM_USER_MEM_SLOTS	32
+/*
+ * Pages in one slot, as KVM: a dirty bitmap's bit numbers must fit the
+ * int that bitops take, and its size stays far below kvmalloc's INT_MAX.
+ */
+#define VMM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 #define VMM_MAX_CPUID_ENTRIES	80
 
 struct vmm_memslot {
@@ -49,12 +54,18 @@ struct vmm_vm {
 	struct mutex lock;		/* slots and vCPU creation */
 	struct vmm_memslots __rcu *slots;
 
-	/* EPT: tables under mmu_lock, seq/invalidating for the fault race. */
+	/*
+	 * EPT: tables under mmu_lock, seq/invalidating for the fault race,
+	 * leaf changes counted against the flushes that covered them (the
+	 * protocol is described at the top of ept.c).
+	 */
 	spinlock_t mmu_lock;
 	u64 *ept_root;
 	u64 eptp;
 	unsigned long mmu_seq;
 	long mmu_invalidating;
+	u64 tlb_changes;		/* leaves cleared or write-protected */
+	u64 tlb_flushed;		/* tlb_changes a finished flush covers */
 	unsigned long ept_pages;	/* table pages in use */
 	unsigned long ept_mapped;	/* 4 KiB pages mapped by leaves */
 	struct mmu_notifier mn;
@@ -234,9 +245,11 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn);
 int vmm_ept_init(struct vmm_vm *vm);
 void vmm_ept_destroy(struct vmm_vm *vm);
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
-void vmm_ept_zap(struct vmm_vm *vm, u64 gfn, u64 npages);
-bool vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
-void vmm_ept_flush(struct vmm_vm *vm);
+u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages);
+void vmm_ept_zap_end(struct vmm_vm *vm);
+void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
+u64 vmm_ept_flush_pending_locked(struct vmm_vm *vm);
+void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto);
 extern const struct mmu_notifier_ops vmm_ept_mn_ops;
 
 /* vmenter.S */

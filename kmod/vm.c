@@ -5,6 +5,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -125,6 +126,31 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn)
 	return NULL;
 }
 
+#ifdef VMM_DEBUG
+/*
+ * Debug builds only (Kbuild: VMM_DEBUG=y): a pause inside a slot delete
+ * or move, where a concurrent MMU notifier or EPT fault must not be able
+ * to leave the old range mapped.  memslot_race_test sets it so that its
+ * host-side unmapping lands in those windows.
+ */
+static unsigned int debug_slot_delay_ms;
+module_param(debug_slot_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_slot_delay_ms,
+		 "debug: pause in ms inside a memory slot delete or move");
+
+static void vm_debug_slot_delay(void)
+{
+	unsigned int ms = READ_ONCE(debug_slot_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
+#else
+static inline void vm_debug_slot_delay(void)
+{
+}
+#endif
+
 static int slot_cmp(const void *a, const void *b)
 {
 	const struct vmm_memslot *x = a, *y = b;
@@ -145,7 +171,6 @@ static long vm_set_memory(struct vmm_vm *vm,
 	struct vmm_memslot *old = NULL, s;
 	u32 valid_flags = VMM_MEM_LOG_DIRTY_PAGES | VMM_MEM_READONLY;
 	unsigned long *free_bitmap = NULL;
-	bool flush = false;
 	int i, j;
 	long r;
 
@@ -155,6 +180,8 @@ static long vm_set_memory(struct vmm_vm *vm,
 		return -EINVAL;
 	if (!PAGE_ALIGNED(m->memory_size) || !PAGE_ALIGNED(m->guest_phys_addr) ||
 	    !PAGE_ALIGNED(m->userspace_addr))
+		return -EINVAL;
+	if (m->memory_size >> PAGE_SHIFT > VMM_MEM_MAX_NR_PAGES)
 		return -EINVAL;
 	if (m->memory_size) {
 		if (m->guest_phys_addr + m->memory_size < m->guest_phys_addr ||
@@ -204,10 +231,11 @@ static long vm_set_memory(struct vmm_vm *vm,
 	if (old && old->dirty_bitmap != s.dirty_bitmap)
 		free_bitmap = old->dirty_bitmap;
 
+	/* Up to 256 MiB, sized by userspace: a failure is its -ENOMEM. */
 	r = -ENOMEM;
 	if ((s.flags & VMM_MEM_LOG_DIRTY_PAGES) && !s.dirty_bitmap) {
-		s.dirty_bitmap = kvcalloc(BITS_TO_LONGS(s.npages),
-					  sizeof(long), GFP_KERNEL_ACCOUNT);
+		s.dirty_bitmap = kvcalloc(BITS_TO_LONGS(s.npages), sizeof(long),
+					  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!s.dirty_bitmap)
 			goto out;
 		if (vm->initially_set)
@@ -228,28 +256,46 @@ static long vm_set_memory(struct vmm_vm *vm,
 	new_set->nr = j;
 	sort(new_set->slots, j, sizeof(s), slot_cmp, NULL);
 
-	rcu_assign_pointer(vm->slots, new_set);
-	/*
-	 * Publish the new set before touching the EPT.  Bumping mmu_seq under
-	 * mmu_lock makes a fault that looked at the old set retry, so it can
-	 * neither map the old range nor mark a bitmap we are about to free.
-	 */
-	smp_wmb();
-	spin_lock(&vm->mmu_lock);
-	vm->mmu_seq++;
-	spin_unlock(&vm->mmu_lock);
 	if (old && (!s.npages || old->base_gfn != s.base_gfn)) {
-		vmm_ept_zap(vm, old->base_gfn, old->npages);
-		flush = true;
-	} else if (old && s.dirty_bitmap && !old->dirty_bitmap &&
-		   !vm->initially_set) {
-		/* Logging starts: the next write to every page is recorded. */
+		u64 upto;
+
+		/*
+		 * Delete or move (ept.c, rule 3): the old range leaves the
+		 * EPT and every TLB while the old set is still published, and
+		 * no fault maps anything until the new set is.  An MMU
+		 * notifier in between finds the leaves gone, and flushes if
+		 * this has not yet.
+		 */
+		upto = vmm_ept_zap_begin(vm, old->base_gfn, old->npages);
+		vm_debug_slot_delay();
+		vmm_ept_flush_upto(vm, upto);
+		vm_debug_slot_delay();
+		rcu_assign_pointer(vm->slots, new_set);
+		/* The set before the sequence: pairs with vmm_ept_fault(). */
+		smp_wmb();
+		vmm_ept_zap_end(vm);
+	} else {
+		u64 upto = 0;
+
+		/*
+		 * Nothing of the new set is mapped yet.  Bumping mmu_seq
+		 * makes a fault that looked at the old set retry, so it
+		 * cannot mark a bitmap that is about to be freed.
+		 */
+		rcu_assign_pointer(vm->slots, new_set);
+		/* The set before the sequence: pairs with vmm_ept_fault(). */
+		smp_wmb();
 		spin_lock(&vm->mmu_lock);
-		flush = vmm_ept_write_protect_locked(vm, s.base_gfn, s.npages);
+		vm->mmu_seq++;
+		if (old && s.dirty_bitmap && !old->dirty_bitmap &&
+		    !vm->initially_set) {
+			/* Logging starts: the next write to every page is recorded. */
+			vmm_ept_write_protect_locked(vm, s.base_gfn, s.npages);
+			upto = vmm_ept_flush_pending_locked(vm);
+		}
 		spin_unlock(&vm->mmu_lock);
+		vmm_ept_flush_upto(vm, upto);
 	}
-	if (flush)
-		vmm_ept_flush(vm);
 	synchronize_rcu();
 	kfree(old_set);
 	kvfree(free_bitmap);
@@ -281,8 +327,7 @@ static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
 			  unsigned long *out, const unsigned long *mask,
 			  u64 first, u64 words, bool clear)
 {
-	bool flush = false;
-	u64 i;
+	u64 i, upto;
 
 	spin_lock(&vm->mmu_lock);
 	for (i = 0; i < words; i++) {
@@ -303,14 +348,13 @@ static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
 		if (out)
 			out[i] = bits;
 		for_each_set_bit(b, &bits, BITS_PER_LONG)
-			if (vmm_ept_write_protect_locked(vm, s->base_gfn +
-							 (first + i) * BITS_PER_LONG + b, 1))
-				flush = true;
+			vmm_ept_write_protect_locked(vm, s->base_gfn +
+						     (first + i) * BITS_PER_LONG + b, 1);
 	}
+	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
 	/* Writes after this return fault and are logged again. */
-	if (flush)
-		vmm_ept_flush(vm);
+	vmm_ept_flush_upto(vm, upto);
 }
 
 static long vm_get_dirty_log(struct vmm_vm *vm, struct vmm_dirty_log *log)
@@ -327,7 +371,7 @@ static long vm_get_dirty_log(struct vmm_vm *vm, struct vmm_dirty_log *log)
 		goto out;
 	words = BITS_TO_LONGS(s->npages);
 	r = -ENOMEM;
-	buf = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	buf = kvcalloc(words, sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		goto out;
 	dirty_harvest(vm, s, buf, NULL, 0, words, !vm->manual_protect);

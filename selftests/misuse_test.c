@@ -6,9 +6,18 @@
  * child) using the VM or vCPU fds gets EIO, while it may still create
  * VMs of its own; oversized lists are E2BIG; bad pointers are EFAULT;
  * VMM_RUN with an argument is EINVAL.
+ *
+ * Slot sizes: as KVM, a slot has at most 2^31 - 1 pages (8 TiB - 4 KiB):
+ * 2^31 pages and a 64 TiB slot with dirty logging (whose bitmap, 2 GiB,
+ * once made kvmalloc WARN) are EINVAL; the largest slot is accepted,
+ * also with dirty logging (a 256 MiB bitmap; ENOMEM is accepted where
+ * the host lacks the memory, and the kernel log must stay clean).  The
+ * slots are backed by a PROT_NONE, MAP_NORESERVE reservation: nothing is
+ * ever touched.
  */
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +39,63 @@ static bool fails(int fd, unsigned long req, unsigned long arg, int err)
 	tap_ok(__ok, "%s: %s", __d, strerror(__e));			\
 } while (0)
 
+#define MAX_SLOT_PAGES	((1ULL << 31) - 1)
+
+static int set_slot(int vm, uint32_t flags, uint64_t gpa, uint64_t size,
+		    void *hva)
+{
+	struct vmm_userspace_memory_region m = {
+		.slot = 1, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m) ? -errno : 0;
+}
+
+/* Create slot 1 as given and delete it again; the creation's result. */
+static int try_slot(int vm, uint32_t flags, uint64_t gpa, uint64_t size,
+		    void *hva)
+{
+	int r = set_slot(vm, flags, gpa, size, hva);
+
+	if (!r)
+		TEST_ASSERT_OK(set_slot(vm, 0, 0, 0, NULL));
+	return r;
+}
+
+static void test_slot_size(int vm)
+{
+	uint64_t max = MAX_SLOT_PAGES << 12, gpa = 1ULL << 40;
+	size_t len = max + 0x1000;
+	void *res;
+	int r;
+
+	res = mmap(NULL, len, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	TEST_ASSERT(res != MAP_FAILED, "reserving 8 TiB of address space");
+
+	r = try_slot(vm, 0, gpa, max + 0x1000, res);
+	tap_ok(r == -EINVAL, "slot of 2^31 pages (8 TiB): %s", strerror(-r));
+	/*
+	 * The module checks no mapping, only that the range is user space:
+	 * [1 TiB, 65 TiB) is, so only the size can refuse this one.
+	 */
+	r = try_slot(vm, VMM_MEM_LOG_DIRTY_PAGES, gpa, 1ULL << 46,
+		     (void *)(1ULL << 40));
+	tap_ok(r == -EINVAL, "slot of 2^34 pages (64 TiB) with dirty logging: %s",
+	       strerror(-r));
+	r = try_slot(vm, 0, gpa, max, res);
+	tap_ok(!r, "slot of 2^31 - 1 pages (the largest): %s",
+	       r ? strerror(-r) : "ok");
+	r = try_slot(vm, VMM_MEM_LOG_DIRTY_PAGES, gpa, max, res);
+	if (r == -ENOMEM)
+		tap_diag("no 256 MiB for the dirty bitmap in this host: ENOMEM");
+	tap_ok(!r || r == -ENOMEM,
+	       "the largest slot with dirty logging: %s (no kernel warning)",
+	       r ? strerror(-r) : "ok");
+	munmap(res, len);
+}
+
 int main(void)
 {
 	struct vmm_dev *dev = test_open_dev();
@@ -38,7 +104,7 @@ int main(void)
 	pid_t pid;
 	int status;
 
-	tap_plan(28);
+	tap_plan(28 + 4);
 
 	vm = ioctl(sys, VMM_CREATE_VM, 0);
 	TEST_ASSERT(vm >= 0, "CREATE_VM");
@@ -87,6 +153,8 @@ int main(void)
 	EXPECT_ERR(vcpu, VMM_SET_SREGS, 8, EFAULT, "SET_SREGS from address 8");
 	EXPECT_ERR(vcpu, VMM_RUN, 1, EINVAL, "RUN with argument 1");
 	EXPECT_ERR(sys, VMM_GET_VCPU_MMAP_SIZE, 1, EINVAL, "GET_VCPU_MMAP_SIZE with an argument");
+
+	test_slot_size(vm);
 
 	/* another process */
 	fflush(stdout);
