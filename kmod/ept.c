@@ -15,17 +15,20 @@
  *    by a leaf or may be cached in a TLB.  It zaps the leaves the slot set
  *    maps for the range, and flushes if any leaf of the VM was changed
  *    without a flush having covered it yet, its own or another path's.
- *    Every change to a present leaf (cleared or write-protected) counts
- *    one in tlb_changes; a path samples the count under mmu_lock, drops
- *    the lock, flushes every CPU, and then raises tlb_flushed to what it
- *    sampled.  So a notifier that finds a leaf already cleared by a slot
+ *    Every update that changes present leaves (clears or write-protects
+ *    them) counts one in tlb_changes; a path samples the count under
+ *    mmu_lock, drops the lock, flushes every CPU, and then raises
+ *    tlb_flushed to what it sampled.  So a notifier that finds a leaf already cleared by a slot
  *    update or a dirty-log harvest that has not flushed yet still flushes
- *    before returning.
+ *    before returning.  VM destruction flushes unconditionally before it
+ *    frees the tables: paging-structure caches outlive the leaves.
  *
  * 2. The fault path samples mmu_seq, then (smp_rmb) the slot set, looks
  *    the page up, and installs the leaf only if mmu_seq is unchanged and
  *    no invalidation is in progress (mmu_invalidating is 0); otherwise it
- *    retries from the start.  An invalidation raises mmu_invalidating and
+ *    installs nothing and the guest faults again through the run loop
+ *    (which sees signals and reschedules).  A leaf another vCPU installed
+ *    meanwhile keeps its permissions.  An invalidation raises mmu_invalidating and
  *    mmu_seq before it zaps and, at its end, mmu_seq again before it
  *    lowers mmu_invalidating: a page looked up before or during it is
  *    never installed.
@@ -91,13 +94,6 @@ static void ept_free_table(u64 *table, int level)
 	free_page((unsigned long)table);
 }
 
-void vmm_ept_destroy(struct vmm_vm *vm)
-{
-	if (vm->ept_root)
-		ept_free_table(vm->ept_root, EPT_LEVELS);
-	vm->ept_root = NULL;
-}
-
 static void ept_flush_ipi(void *arg)
 {
 	struct vmm_vm *vm = arg;
@@ -109,6 +105,21 @@ static void ept_flush_ipi(void *arg)
 		__invept(VMX_EPT_EXTENT_CONTEXT, vm->eptp, 0);
 	else
 		__invept(VMX_EPT_EXTENT_GLOBAL, 0, 0);
+}
+
+/*
+ * The vCPUs are gone and so is the notifier.  CPUs may still cache
+ * paging-structure entries of these tables even when no leaf is left
+ * (SDM Vol. 3C 29.4.3): flush before the pages go back to the allocator,
+ * where a later VM could get the same root, hence the same EPTP.
+ */
+void vmm_ept_destroy(struct vmm_vm *vm)
+{
+	if (!vm->ept_root)
+		return;
+	on_each_cpu(ept_flush_ipi, vm, 1);
+	ept_free_table(vm->ept_root, EPT_LEVELS);
+	vm->ept_root = NULL;
 }
 
 /*
@@ -247,10 +258,56 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 	/* A 2 MiB leaf only where no 4 KiB table exists yet. */
 	if (leaf_level == 2 && (*table & EPT_RWX))
 		return -EEXIST;
-	if (!(*table & EPT_RWX))
+	if (!(*table & EPT_RWX)) {
 		vm->ept_mapped += leaf_level == 2 ? 512 : 1;
+	} else {
+		/*
+		 * Another vCPU mapped the page first, from the same slot set
+		 * (same mmu_seq): never take away what its leaf allows, or a
+		 * write through a TLB entry that no flush covers goes unseen
+		 * by dirty logging.
+		 */
+		WARN_ON_ONCE((*table ^ leaf) & PAGE_MASK & ~EPT_LARGE);
+		leaf |= *table & EPT_RWX;
+	}
 	WRITE_ONCE(*table, leaf);
 	return 0;
+}
+
+/*
+ * Is hva mapped by a 2 MiB or larger leaf in the process's page tables?
+ * Walked without locks and with interrupts off, as GUP-fast does, so no
+ * table is freed under the walk; a change after it bumps mmu_seq and the
+ * fault is retried.
+ */
+static bool host_pmd_mapped(struct mm_struct *mm, unsigned long hva)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		huge = true;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	huge = pmd_present(pmd) && pmd_leaf(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
 }
 
 /*
@@ -270,7 +327,6 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	struct page *page;
 	int level, r;
 
-retry:
 	seq = READ_ONCE(vm->mmu_seq);
 	/* Sample the sequence before the slots: pairs with vm_set_memory(). */
 	smp_rmb();
@@ -303,12 +359,15 @@ retry:
 	}
 
 	/*
-	 * A 2 MiB mapping where the host page is a 2 MiB huge page that
-	 * lines up with the guest frame and lies wholly inside the slot.
+	 * A 2 MiB mapping where the host maps a 2 MiB huge page there (a
+	 * PMD, not only a compound page: one whose PMD was split may have
+	 * subpages the process no longer maps), lined up with the guest
+	 * frame and wholly inside the slot.
 	 */
 	level = 1;
 	if (!logged && vmm_has_ept_2m() && PageCompound(page) &&
 	    compound_order(compound_head(page)) >= 9 &&
+	    host_pmd_mapped(vm->mm, hva) &&
 	    ((hva >> PAGE_SHIFT) & 511) == (gfn & 511) &&
 	    ALIGN_DOWN(gfn, 512) >= base_gfn &&
 	    ALIGN_DOWN(gfn, 512) + 512 <= base_gfn + npages &&
@@ -332,10 +391,14 @@ retry:
 	for (;;) {
 		spin_lock(&vm->mmu_lock);
 		if (vm->mmu_invalidating || vm->mmu_seq != seq) {
+			/*
+			 * The host is changing the process's mappings: let the
+			 * guest fault again, through the run loop, which sees
+			 * signals and reschedules.
+			 */
 			spin_unlock(&vm->mmu_lock);
-			put_page(page);
-			cond_resched();
-			goto retry;
+			r = 0;
+			break;
 		}
 		r = ept_map_locked(vm, level == 2 ? ALIGN_DOWN(gfn, 512) : gfn,
 				   leaf, level, &spare);
