@@ -88,7 +88,6 @@ static bool thp_setup(void)
 	if (strstr(buf, "[never]")) {
 		thp_write("madvise");
 		thp_changed = true;
-		tap_diag("THP was off; set to madvise for this test");
 	}
 	return true;
 }
@@ -104,6 +103,8 @@ int main(void)
 	if (!thp_setup())
 		tap_skip_all("this kernel has no transparent huge pages (" THP_ENABLED ")");
 	tap_plan(3);
+	if (thp_changed)
+		tap_diag("THP was off; set to madvise for this test");
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(thp), GUEST_CODE_LEN(thp));
 	TEST_ASSERT_OK(vmm_mem_add(vm, SLOT, THP_GPA, THP_SIZE,
