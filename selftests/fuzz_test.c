@@ -25,12 +25,13 @@
  * is closed; the module still runs known-good guests; the kernel log
  * gained no BUG, WARNING or Oops.
  *
- *   fuzz_test [-s SEED] [-t SECONDS] [-n ACTIONS] [-j THREADS] [-v]
+ *   fuzz_test [-s SEED] [-t SECONDS] [-n ACTIONS] [-j THREADS] [-v] [-U]
  *
  * The seed is always printed.  With -j 1 a seed replays the same action
  * sequence, up to the timing of the watchdog's kicks and of the fork
  * children; with more threads each thread replays its own sequence but
- * the interleaving differs.  -v logs every call (slow).
+ * the interleaving differs.  -v logs every call (slow).  -U lets guests
+ * clear RFLAGS.IF: only on real VT-x (see sanitize()).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -64,6 +65,7 @@
 #define RING		32		/* last calls kept per thread */
 #define MAX_EVENTS	32
 #define KICK_NS		150000000ULL	/* a RUN longer than this is kicked */
+#define RESCUE_NS	3000000000ULL	/* ...and this long, rescued */
 #define TASK_TOP	0x00007ffffffff000ULL	/* x86-64 4-level TASK_SIZE */
 
 /* Guest layout in the main region (slot 0, guest-physical 0). */
@@ -71,6 +73,8 @@
 #define G_CODE		0x10000
 #define G_STACK16	0x20000
 #define G_STACK		0x100000
+
+#define X86_IF		0x200ULL	/* RFLAGS.IF */
 
 #define E(x)		(1ULL << (x))
 #define INC(x)		__atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
@@ -169,13 +173,14 @@ struct shared {
 	uint64_t calls, actions;
 	uint64_t op_calls[NR_OPS], op_ok[NR_OPS];
 	uint64_t errnos[134];
+	uint32_t op_errnos[NR_OPS][134];
 	uint64_t unexpected, must_fail_ok, must_ok_failed, wrong_value;
 	uint64_t exits[32], runs, guests, kicks;
 	uint64_t vms, vcpus, sys_opens, closes, mem_ops, runmaps, oddmaps;
 	uint64_t oddmap_fail, garbage, forks, kills;
 	uint64_t child_checks, child_eio_bad, child_emfile_bad, child_bad_exit;
 	uint64_t child_hung, sigbus_ok, sigbus_bad, sigbus_missing;
-	uint64_t max_fds, harness_err;
+	uint64_t max_fds, harness_err, rescues;
 	int nevents;
 	struct event ev[MAX_EVENTS];
 	uint32_t ring_pos[MAX_THREADS];
@@ -195,6 +200,8 @@ struct thr {
 	uint8_t *buf;		/* BUF_SIZE, then a PROT_NONE guard page */
 	uint8_t *ro;		/* RO_SIZE, read-only but while we fill it */
 	uint64_t run_start;	/* ns, while in VMM_RUN (the watchdog) */
+	int run_chunk;		/* the arena chunk of that vCPU's VM */
+	int rescued;		/* rescues of the current RUN */
 	uint32_t seq;
 	struct vmm_sregs sregs;	/* last GET_SREGS, a base for SET_SREGS */
 	struct vmm_fpu fpu;
@@ -223,7 +230,7 @@ struct obj {
 
 static struct obj pool[POOL];
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool chunk_used[MAX_VMS];
+static struct vmstate *chunk_vs[MAX_VMS];	/* under pool_lock */
 static uint8_t *arena;
 static struct thr thr[MAX_THREADS];
 static int nthreads = 3;
@@ -234,6 +241,7 @@ static int stop;
 static uint64_t deadline_ns;
 static uint64_t max_actions;
 static bool verbose;
+static bool unsafe_guests;	/* -U: guests may clear IF (real VT-x only) */
 static uint64_t seed;
 static unsigned int seconds = 40;
 
@@ -392,8 +400,10 @@ static long call(struct thr *t, enum op op, int fd, unsigned long req,
 	INC(sh->op_calls[op]);
 	if (ret >= 0)
 		INC(sh->op_ok[op]);
-	else
+	else {
 		INC(sh->errnos[e < 133 ? e : 133]);
+		INC(sh->op_errnos[op][e < 133 ? e : 133]);
+	}
 	if (verbose)
 		tap_diag("t%d %s fd %d req %#lx arg %#lx (%s) = %ld %s", t->idx,
 			 ops[op].name, fd, req, arg, how, ret,
@@ -635,19 +645,17 @@ static struct vmstate *vs_new(int vm_fd)
 	struct vmstate *vs;
 	int c, i;
 
+	vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return NULL;
 	pthread_mutex_lock(&pool_lock);
-	for (c = 0; c < MAX_VMS && chunk_used[c]; c++)
+	for (c = 0; c < MAX_VMS && chunk_vs[c]; c++)
 		;
 	if (c < MAX_VMS)
-		chunk_used[c] = true;
+		chunk_vs[c] = vs;
 	pthread_mutex_unlock(&pool_lock);
-	if (c == MAX_VMS)
-		return NULL;
-	vs = calloc(1, sizeof(*vs));
-	if (!vs) {
-		pthread_mutex_lock(&pool_lock);
-		chunk_used[c] = false;
-		pthread_mutex_unlock(&pool_lock);
+	if (c == MAX_VMS) {
+		free(vs);
 		return NULL;
 	}
 	vs->refs = 1;
@@ -667,10 +675,13 @@ static void vs_put(struct vmstate *vs)
 
 	if (__atomic_sub_fetch(&vs->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* The watchdog may look at the regions until the chunk is free. */
+	pthread_mutex_lock(&vs->lock);
 	for (i = 0; i < NR_REGIONS; i++)
 		region_set(vs, i, R_NONE);
+	pthread_mutex_unlock(&vs->lock);
 	pthread_mutex_lock(&pool_lock);
-	chunk_used[vs->chunk] = false;
+	chunk_vs[vs->chunk] = NULL;
 	pthread_mutex_unlock(&pool_lock);
 	pthread_mutex_destroy(&vs->lock);
 	free(vs);
@@ -1037,7 +1048,8 @@ static void do_dirty_log(struct thr *t, struct obj *o, bool clear)
 	unsigned long p;
 	uint64_t errs;
 	int must;
-	uint32_t slot = chance(t, 90) ? rnd(t, 34) : (uint32_t)rval(t);
+	uint32_t slot = chance(t, 50) ? 0 : chance(t, 80) ? rnd(t, 34) :
+					  (uint32_t)rval(t);
 
 	if (clear) {
 		struct vmm_clear_dirty_log a = { .slot = slot };
@@ -1419,6 +1431,8 @@ static long do_run(struct thr *t, struct obj *o, unsigned long arg,
 {
 	long r;
 
+	t->run_chunk = o->vs->chunk;
+	t->rescued = 0;
 	__atomic_store_n(&t->run_start, now_ns(), __ATOMIC_RELAXED);
 	r = call(t, OP_RUN, o->fd, VMM_RUN, arg,
 		 arg ? E(EINVAL) : ops[OP_RUN].errs, arg ? MUST_FAIL : 0, how);
@@ -1447,6 +1461,8 @@ static void act_vcpu(struct thr *t)
 		break;
 	case 2:
 		rfill(t, &regs, sizeof(regs));
+		if (!unsafe_guests)
+			regs.rflags |= X86_IF;
 		c = pick_cls(t);
 		p = place(t, c, &regs, sizeof(regs));
 		must = expect_in(OP_SET_REGS, c, MUST_OK, &errs);
@@ -1621,6 +1637,64 @@ static void gen_code(struct thr *t, uint8_t *p, size_t len)
 	}
 }
 
+/*
+ * Bochs takes no VM exit for a host interrupt while the guest runs with
+ * RFLAGS.IF clear (Documentation/testing.rst, Limits): a guest that
+ * clears IF and then loops keeps an emulated CPU for good, where real
+ * VT-x would exit.  Unless -U is given, guest code therefore holds no
+ * instruction that clears IF (CLI, POPF, IRET, INT n, SYSCALL,
+ * SYSENTER, SYSRET, SYSEXIT, RSM) nor LGDT/LIDT, wherever decoding
+ * starts, and SET_REGS always sets IF.  Exceptions clear IF too: in the
+ * protected modes the IDT is empty, so they end in a triple fault; in
+ * real mode every vector points at "HLT; JMP back", which exits.  What
+ * still gets stuck (a guest may write code) the watchdog rescues.
+ */
+static bool clears_if(const uint8_t *p, size_t left)
+{
+	switch (p[0]) {
+	case 0x9d: case 0xfa: case 0xcf: case 0xcc: case 0xcd: case 0xce:
+	case 0xf1:
+		return true;
+	case 0x0f:
+		if (left < 2)
+			return false;
+		if (p[1] == 0x05 || p[1] == 0x07 || p[1] == 0x34 ||
+		    p[1] == 0x35 || p[1] == 0xaa)
+			return true;
+		/* 0f 01 /2 and /3 with a memory operand: LGDT, LIDT */
+		return p[1] == 0x01 && left >= 3 && (p[2] & 0xc0) != 0xc0 &&
+		       ((p[2] >> 3) & 7) >= 2 && ((p[2] >> 3) & 7) <= 3;
+	}
+	return false;
+}
+
+static void sanitize(uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (unsafe_guests)
+		return;
+	for (i = 0; i < len; i++)
+		if (clears_if(p + i, len - i))
+			p[i] = 0x90;
+}
+
+/* Real-mode vectors: all to 0000:0500, which is HLT; JMP back. */
+static void real_mode_stubs(uint8_t *mem)
+{
+	static const uint8_t stub[] = { 0xf4, 0xeb, 0xfd };
+	int v;
+
+	for (v = 0; v < 256; v++) {
+		mem[4 * v] = 0x00;
+		mem[4 * v + 1] = 0x05;
+		mem[4 * v + 2] = 0;
+		mem[4 * v + 3] = 0;
+	}
+	memset(mem + 0x400, 0xf4, 0x100);
+	memcpy(mem + 0x500, stub, sizeof(stub));
+}
+
 /* Set the vCPU up in a random mode over its VM's main region. */
 static bool guest_setup(struct thr *t, struct obj *o)
 {
@@ -1663,9 +1737,15 @@ static bool guest_setup(struct thr *t, struct obj *o)
 	}
 	len = 16 + rnd(t, mode == VMM_MODE_REAL ? 0x4000 : 0x8000);
 	gen_code(t, vs->base + G_CODE, len);
+	sanitize(vs->base + G_CODE, len);
 	r = vmm_mode_build(mode, chance(t, 30) ? VMM_SETUP_SMALL_PAGES : 0,
 			   vs->base + G_SCRATCH, G_SCRATCH, G_CODE, stack,
 			   &sregs, &regs);
+	if (!r && mode == VMM_MODE_REAL && !unsafe_guests) {
+		/* No GDT in real mode: HLT over the scratch area too. */
+		memset(vs->base + G_SCRATCH, 0xf4, VMM_SCRATCH_SIZE);
+		real_mode_stubs(vs->base);
+	}
 	pthread_mutex_unlock(&vs->lock);
 	if (r) {
 		errno = -r;
@@ -1677,6 +1757,8 @@ static bool guest_setup(struct thr *t, struct obj *o)
 	stack = regs.rsp;
 	rfill(t, &regs, 16 * sizeof(uint64_t));
 	regs.rsp = stack;
+	if (!unsafe_guests || chance(t, 50))
+		regs.rflags |= X86_IF;
 	if (chance(t, 20)) {
 		uint32_t n = n_sup;
 		struct {
@@ -1780,7 +1862,21 @@ static void act_mem(struct thr *t)
 	i = rnd(t, NR_REGIONS);
 	INC(sh->mem_ops);
 	pthread_mutex_lock(&vs->lock);
-	switch (rnd(t, 6)) {
+	switch (rnd(t, 7)) {
+	case 6:		/* dirty logging on or off for slot 0, guests running */
+		if (vs->vm_fd >= 0) {
+			struct vmm_userspace_memory_region m = {
+				.slot = 0,
+				.flags = chance(t, 60) ? VMM_MEM_LOG_DIRTY_PAGES : 0,
+				.memory_size = REGION,
+				.userspace_addr = (unsigned long)vs->base,
+			};
+
+			call(t, OP_SET_USER_MEMORY_REGION, vs->vm_fd,
+			     VMM_SET_USER_MEMORY_REGION, (unsigned long)&m,
+			     ops[OP_SET_USER_MEMORY_REGION].errs, 0, "slot 0 logging");
+		}
+		break;
 	case 0:		/* "munmap": the range stays reserved */
 		region_set(vs, i, R_NONE);
 		break;
@@ -2039,6 +2135,9 @@ static int child_own_vm(struct thr *t)
 	if (mem == MAP_FAILED)
 		return 0;
 	gen_code(t, mem, 1 << 16);
+	sanitize(mem, 1 << 16);
+	if (!unsafe_guests)
+		real_mode_stubs(mem);
 	m.memory_size = 1 << 20;
 	m.userspace_addr = (unsigned long)mem;
 	if (ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m))
@@ -2058,8 +2157,8 @@ static int child_own_vm(struct thr *t)
 		if (ioctl(vcpu[i], VMM_SET_SREGS, &s))
 			return 15;
 		memset(&regs, 0, sizeof(regs));
-		regs.rip = rnd(t, 0xfff0);
-		regs.rflags = 2;
+		regs.rip = 0x1000 + rnd(t, 0xe000);
+		regs.rflags = 2 | X86_IF;
 		if (ioctl(vcpu[i], VMM_SET_REGS, &regs))
 			return 16;
 	}
@@ -2230,6 +2329,38 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A RUN that a kick does not end: on Bochs, a guest looping with IF
+ * clear (see sanitize()).  Fill the guest memory of chunk c (all chunks
+ * if c < 0: slots may alias any of them) with HLT, which exits whatever
+ * IF says.  Under pool_lock, so that no chunk changes hands meanwhile.
+ */
+static void rescue(int c)
+{
+	int i, r;
+
+	pthread_mutex_lock(&pool_lock);
+	for (i = 0; i < MAX_VMS; i++) {
+		struct vmstate *vs = chunk_vs[i];
+
+		if (!vs || (c >= 0 && i != c))
+			continue;
+		pthread_mutex_lock(&vs->lock);
+		for (r = 0; r < NR_REGIONS; r++) {
+			uint8_t *p = vs->base + r * REGION;
+
+			if (vs->state[r] == R_RO)
+				mprotect(p, REGION, PROT_READ | PROT_WRITE);
+			if (vs->state[r] != R_NONE)
+				memset(p, 0xf4, REGION);
+			if (vs->state[r] == R_RO)
+				mprotect(p, REGION, PROT_READ);
+		}
+		pthread_mutex_unlock(&vs->lock);
+	}
+	pthread_mutex_unlock(&pool_lock);
+}
+
 /* Kick RUNs that last too long; end the run at the deadline. */
 static void *watchdog_main(void *arg)
 {
@@ -2246,6 +2377,12 @@ static void *watchdog_main(void *arg)
 			if (s && (LOAD(stop) || now - s > KICK_NS)) {
 				pthread_kill(thr[i].tid, SIGUSR1);
 				INC(sh->kicks);
+			}
+			if (s && !unsafe_guests &&
+			    now - s > (thr[i].rescued + 1) * RESCUE_NS) {
+				rescue(thr[i].rescued ? -1 : thr[i].run_chunk);
+				thr[i].rescued++;
+				INC(sh->rescues);
 			}
 		}
 		nap(20000000);
@@ -2574,11 +2711,20 @@ static void print_stats(void)
 	size_t n;
 	int i;
 
-	for (i = 0; i < NR_OPS; i++)
-		if (sh->op_calls[i])
-			tap_diag("  %-24s %8llu calls %8llu ok", ops[i].name,
-				 (unsigned long long)sh->op_calls[i],
-				 (unsigned long long)sh->op_ok[i]);
+	for (i = 0; i < NR_OPS; i++) {
+		int e;
+
+		if (!sh->op_calls[i])
+			continue;
+		n = snprintf(line, sizeof(line), "%-22s %7llu calls %7llu ok",
+			     ops[i].name, (unsigned long long)sh->op_calls[i],
+			     (unsigned long long)sh->op_ok[i]);
+		for (e = 0; e < 134 && n < sizeof(line) - 32; e++)
+			if (sh->op_errnos[i][e])
+				n += snprintf(line + n, sizeof(line) - n, " %s %u",
+					      errname(e), sh->op_errnos[i][e]);
+		tap_diag("  %s", line);
+	}
 	n = snprintf(line, sizeof(line), "errnos:");
 	for (i = 0; i < 134 && n < sizeof(line) - 32; i++)
 		if (sh->errnos[i])
@@ -2592,6 +2738,8 @@ static void print_stats(void)
 				      vmm_exit_reason_name(i),
 				      (unsigned long long)sh->exits[i]);
 	tap_diag("%s", line);
+	tap_diag("watchdog rescues (guest memory filled with HLT after a kick did not end a RUN): %llu",
+		 (unsigned long long)sh->rescues);
 	tap_diag("actions %llu: VMs %llu, vCPUs %llu, /dev/vmm opens %llu, closes %llu, guests %llu, RUNs %llu, watchdog kicks %llu",
 		 (unsigned long long)sh->actions, (unsigned long long)sh->vms,
 		 (unsigned long long)sh->vcpus,
@@ -2611,7 +2759,7 @@ static void print_stats(void)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-s SEED] [-t SECONDS] [-n ACTIONS] [-j THREADS] [-v]\n",
+		"usage: %s [-s SEED] [-t SECONDS] [-n ACTIONS] [-j THREADS] [-v] [-U]\n",
 		prog);
 	exit(KSFT_FAIL);
 }
@@ -2623,7 +2771,7 @@ int main(int argc, char **argv)
 	uint64_t start, limit;
 	pid_t pid, w;
 
-	while ((opt = getopt(argc, argv, "s:t:n:j:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:n:j:vUh")) != -1) {
 		switch (opt) {
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -2642,6 +2790,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'U':
+			unsafe_guests = true;
 			break;
 		default:
 			usage(argv[0]);
