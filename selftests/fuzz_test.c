@@ -770,11 +770,11 @@ static void do_create_vm(struct thr *t, int fd)
 	/* A fresh VM: a valid slot 0 must be accepted. */
 	m.memory_size = REGION;
 	m.userspace_addr = (unsigned long)vs->base;
-	if (chance(t, 20))
+	if (chance(t, 40))
 		m.flags = VMM_MEM_LOG_DIRTY_PAGES;
 	call(t, OP_SET_USER_MEMORY_REGION, (int)vm, VMM_SET_USER_MEMORY_REGION,
 	     (unsigned long)&m, 0, MUST_OK, "slot 0 of a new VM");
-	if (chance(t, 30)) {
+	if (chance(t, 50)) {
 		struct vmm_enable_cap c = {
 			.cap = VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
 			.args[0] = 1 + 2 * rnd(t, 2),
@@ -1930,7 +1930,6 @@ static void act_open_sys(struct thr *t)
 {
 	int fd = open("/dev/vmm", O_RDWR | O_CLOEXEC);
 
-	(void)t;
 	if (fd < 0) {
 		harness_error(t, "open /dev/vmm");
 		return;
