@@ -2895,9 +2895,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)sh->sigbus_bad,
 	       (unsigned long long)sh->sigbus_missing);
 
-	if (hung) {
-		tap_bail("the worker is stuck; the module cannot be checked further");
-	}
+	if (w != pid)
+		tap_bail("the worker is stuck in the kernel; the module cannot be checked further");
 	vms = wait_int(VMS_PATH, base_vms);
 	ref = wait_int(REFCNT_PATH, base_ref);
 	tap_ok(base_vms >= 0 && vms == base_vms && ref == base_ref,
