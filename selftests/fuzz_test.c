@@ -67,6 +67,7 @@
 #define KICK_NS		150000000ULL	/* a RUN longer than this is kicked */
 #define RESCUE_NS	3000000000ULL	/* ...and this long, rescued */
 #define TASK_TOP	0x00007ffffffff000ULL	/* x86-64 4-level TASK_SIZE */
+#define MAX_SLOT_PAGES	((1ULL << 31) - 1)	/* api.rst, as KVM */
 
 /* Guest layout in the main region (slot 0, guest-physical 0). */
 #define G_SCRATCH	0x1000
@@ -976,11 +977,12 @@ static void do_set_memory(struct thr *t, struct obj *o)
 					 (1ULL << 48) - REGION, 1ULL << 48,
 					 ~0ULL - 4095 };
 	struct vmm_userspace_memory_region m;
-	bool inval = false;
+	bool inval = false, huge = false;
 	enum pcls c;
 	uint64_t errs, end;
 	unsigned long p;
 	int must;
+	long r;
 
 	m.slot = chance(t, 80) ? rnd(t, 34) : PICK(t, slots);
 	m.flags = chance(t, 85) ? rnd(t, 4) : (uint32_t)rnd64(t);
@@ -995,12 +997,21 @@ static void do_set_memory(struct thr *t, struct obj *o)
 	if (chance(t, 5))
 		m.guest_phys_addr |= 1 + rnd(t, 4095);
 	m.userspace_addr = slot_hva(t, &m.memory_size, &inval);
+	if (chance(t, 3)) {
+		/* 2^31 pages or more, over unmapped user space: refused */
+		huge = true;
+		m.memory_size = chance(t, 50) ? 1ULL << 46 :
+			((1ULL << 31) + rnd(t, 1 << 20)) * PG;
+		m.guest_phys_addr = 1ULL << 47;
+		m.userspace_addr = PG * (1 + rnd(t, 16));
+	}
 
 	if (m.slot >= 32 || (m.flags & ~3U) ||
 	    (m.memory_size | m.guest_phys_addr | m.userspace_addr) & (PG - 1))
 		inval = true;
 	if (m.memory_size) {
-		if (__builtin_add_overflow(m.guest_phys_addr, m.memory_size, &end) ||
+		if ((m.memory_size >> 12) > MAX_SLOT_PAGES ||
+		    __builtin_add_overflow(m.guest_phys_addr, m.memory_size, &end) ||
 		    end > (1ULL << 48))
 			inval = true;
 		if (__builtin_add_overflow(m.userspace_addr, m.memory_size, &end) ||
@@ -1015,8 +1026,16 @@ static void do_set_memory(struct thr *t, struct obj *o)
 		must = MUST_FAIL;
 		errs = E(EINVAL);
 	}
-	call(t, OP_SET_USER_MEMORY_REGION, o->fd, VMM_SET_USER_MEMORY_REGION,
-	     p, errs, must, inval ? "invalid region" : pcls_name[c]);
+	r = call(t, OP_SET_USER_MEMORY_REGION, o->fd, VMM_SET_USER_MEMORY_REGION,
+		 p, errs, must, huge ? "huge region" :
+		 inval ? "invalid region" : pcls_name[c]);
+	if (r == 0 && huge) {
+		/* It maps most of our address space: take it away at once. */
+		m.memory_size = 0;
+		call(t, OP_SET_USER_MEMORY_REGION, o->fd,
+		     VMM_SET_USER_MEMORY_REGION, (unsigned long)&m,
+		     ops[OP_SET_USER_MEMORY_REGION].errs, 0, "delete huge");
+	}
 }
 
 /* A dirty bitmap pointer: room for any slot this fuzzer can make. */
@@ -2611,6 +2630,49 @@ out:
 	return ok;
 }
 
+/*
+ * Found by this fuzzer: a dirty-logged slot of 64 TiB (over unmapped user
+ * space) made the module ask kvmalloc() for a 2 GiB bitmap, and kvmalloc
+ * WARNs on that.  Slots are capped at 2^31 - 1 pages now, as in KVM.
+ */
+static bool huge_slots(void)
+{
+	struct vmm_userspace_memory_region m = {
+		.slot = 1, .userspace_addr = PG,
+	};
+	int sys, vm, r[4], e[4];
+
+	sys = open("/dev/vmm", O_RDWR | O_CLOEXEC);
+	vm = sys < 0 ? -1 : ioctl(sys, VMM_CREATE_VM, 0);
+	if (vm < 0) {
+		tap_diag("huge slots: no VM: %s", strerror(errno));
+		if (sys >= 0)
+			close(sys);
+		return false;
+	}
+	m.flags = VMM_MEM_LOG_DIRTY_PAGES;
+	m.memory_size = 1ULL << 46;		/* 2^34 pages, logged */
+	r[0] = ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m);
+	e[0] = errno;
+	m.flags = 0;
+	m.memory_size = (MAX_SLOT_PAGES + 1) * PG;
+	r[1] = ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m);
+	e[1] = errno;
+	m.memory_size = MAX_SLOT_PAGES * PG;	/* the largest */
+	r[2] = ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m);
+	e[2] = errno;
+	m.memory_size = 0;
+	r[3] = ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m);
+	e[3] = errno;
+	tap_diag("huge slots: 64 TiB logged %d %s, 2^31 pages %d %s, 2^31 - 1 pages %d %s, delete %d %s",
+		 r[0], r[0] ? errname(e[0]) : "", r[1], r[1] ? errname(e[1]) : "",
+		 r[2], r[2] ? errname(e[2]) : "", r[3], r[3] ? errname(e[3]) : "");
+	close(vm);
+	close(sys);
+	return r[0] == -1 && e[0] == EINVAL && r[1] == -1 && e[1] == EINVAL &&
+	       !r[2] && !r[3];
+}
+
 /* Kernel log lines that mean the module (or the kernel) went wrong. */
 static bool kmsg_bad(const char *l)
 {
@@ -2807,7 +2869,7 @@ int main(int argc, char **argv)
 	if (access("/dev/vmm", F_OK))
 		tap_skip_all("/dev/vmm not present (module not loaded?)");
 
-	tap_plan(9);
+	tap_plan(10);
 	tap_diag("seed %llu: reproduce with %s -s %llu -t %u -j %d%s",
 		 (unsigned long long)seed, argv[0], (unsigned long long)seed,
 		 seconds, nthreads, max_actions ? " -n ..." : "");
@@ -2820,6 +2882,9 @@ int main(int argc, char **argv)
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	if (kfd >= 0)
 		lseek(kfd, 0, SEEK_END);
+
+	tap_ok(huge_slots(),
+	       "slots of 2^31 pages or more are EINVAL (a 64 TiB dirty-logged one made kvmalloc WARN)");
 
 	fflush(stdout);
 	pid = fork();
