@@ -16,8 +16,9 @@
  * their fd table (EMFILE) or die, killed or not, holding VMs of their
  * own.
  *
- * The parent process supervises.  Its test points: the worker was not
- * killed by a signal it did not ask for and did not hang; every ioctl
+ * The parent process supervises.  Its test points: a regression test
+ * for what the fuzzer found (huge_slots()); the worker was not killed
+ * by a signal it did not ask for and did not hang; every ioctl
  * returned success or an errno documented for it (Documentation/api.rst);
  * bad pointers failed and valid arguments succeeded; fork children saw
  * EIO and EMFILE where they must; SIGBUS exactly on vCPU mmap pages past
