@@ -17,8 +17,8 @@
  * own.
  *
  * The parent process supervises.  Its test points: a regression test
- * for what the fuzzer found (huge_slots()); the worker was not killed
- * by a signal it did not ask for and did not hang; every ioctl
+ * for a WARN found while writing it (huge_slots()); the worker was not
+ * killed by a signal it did not ask for and did not hang; every ioctl
  * returned success or an errno documented for it (Documentation/api.rst);
  * bad pointers failed and valid arguments succeeded; fork children saw
  * EIO and EMFILE where they must; SIGBUS exactly on vCPU mmap pages past
@@ -2632,9 +2632,11 @@ out:
 }
 
 /*
- * Found by this fuzzer: a dirty-logged slot of 64 TiB (over unmapped user
- * space) made the module ask kvmalloc() for a 2 GiB bitmap, and kvmalloc
- * WARNs on that.  Slots are capped at 2^31 - 1 pages now, as in KVM.
+ * Found while writing this fuzzer (and fixed on main meanwhile by the
+ * slot size limit, which misuse_test checks too): a dirty-logged slot
+ * of 64 TiB over unmapped user space made the module ask kvmalloc() for
+ * a 2 GiB bitmap, and kvmalloc WARNs on that.  Slots are capped at
+ * 2^31 - 1 pages now, as in KVM.
  */
 static bool huge_slots(void)
 {
