@@ -269,6 +269,16 @@ static void reinject_vectoring(void)
 
 	if (!(info & VECTORING_INFO_VALID_MASK))
 		return;
+	/*
+	 * Real mode pushes no error code, and VM entry refuses to deliver
+	 * one there with unrestricted guest (SDM Vol. 3C 27.2.1.3): an
+	 * event cut short in real mode goes back without it, whatever the
+	 * vectoring information said (Bochs sets the bit for a #GP there;
+	 * the SDM's entry check wins).
+	 */
+	if ((info & VECTORING_INFO_DELIVER_CODE_MASK) &&
+	    !(vmcs_readl(GUEST_CR0) & X86_CR0_PE))
+		info &= ~VECTORING_INFO_DELIVER_CODE_MASK;
 	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
