@@ -89,3 +89,38 @@ kvm_unload()
 		rmmod "$m" || return 1
 	done
 }
+
+# vmtest_error TEXT: a failure the host's verdict counts although it is
+# no TAP result (a check around the tests rather than a test).
+vmtest_error() { echo "vmtest-error: $*"; }
+
+# The debug kernel's checkers (selftests/vmtest/debug-kernel.config);
+# both do nothing on a kernel without them.
+#
+# debug_checks_on: lockdep stops at its first report; a report at boot
+# (which the host sees in the console log) leaves the job unchecked.
+debug_checks_on()
+{
+	[ -r /proc/lockdep_stats ] || return 0
+	if grep -q 'debug_locks: *0$' /proc/lockdep_stats; then
+		vmtest_error "lockdep is off (debug_locks 0) $1"
+		return 1
+	fi
+}
+
+# kmemleak_check: after the module is gone, whatever it allocated and
+# lost is unreferenced.  kmemleak skips objects younger than 5 s, hence
+# the wait.  A leak shows in the kernel log ("kmemleak: N new suspected
+# memory leaks"), which fails the run; the report is printed here.
+kmemleak_check()
+{
+	_kml=/sys/kernel/debug/kmemleak
+	[ -w $_kml ] || return 0
+	sleep 6
+	echo scan > $_kml
+	if [ -s $_kml ]; then
+		echo "# kmemleak report:"
+		sed 's/^/#   /' $_kml
+	fi
+	return 0
+}

@@ -5,21 +5,25 @@
 # loaded before /vmm/selftests/run_tests.sh runs and unloaded after it, so
 # the unload path is exercised on every run; a failing insmod or rmmod
 # fails the job.  Until the selftests provide the runner, a minimal check
-# (load, /dev/vmm, unload) stands in.
+# (load, /dev/vmm, unload) stands in.  On the debug kernel the job also
+# checks that lockdep is still on and runs a kmemleak scan at the end.
 
 . /vmm/lib.sh
 
 if [ -x /vmm/selftests/run_tests.sh ]; then
+	status=0
 	if ! vmm_load; then
 		echo "# vmtest: insmod $VMM_KO failed"
 		exit 1
 	fi
-	(cd /vmm/selftests && ./run_tests.sh)
-	status=$?
+	debug_checks_on "when the job started" || status=1
+	(cd /vmm/selftests && ./run_tests.sh) || status=1
 	if ! vmm_unload; then
 		echo "# vmtest: rmmod vmm failed"
 		status=1
 	fi
+	kmemleak_check
+	debug_checks_on "at the end of the job" || status=1
 	exit $status
 fi
 
