@@ -13,10 +13,12 @@
 # second call returns at once.  The directory holds
 #   bzImage   the kernel             release   its uname -r
 #   build/    the build tree, KDIR for out-of-tree modules (make M=)
-#   src/      the source tree build/ refers to
 #   kvm/      irqbypass.ko kvm.ko kvm-intel.ko of this kernel
 #   config    its .config            build.log, build-time
 # The directory is printed on standard output; progress goes to stderr.
+# Next to the keys: src-VERSION/, the source that the build trees refer
+# to, and obj/, the object tree the builds share, so that a change of the
+# fragment rebuilds only what it touches.
 # run.sh --kernel debug calls this.  See Documentation/testing.rst.
 #
 # usage: debug-kernel.sh [--key]     (--key: print the cache key only)
@@ -89,7 +91,8 @@ check_config()
 
 build_kernel()
 {
-	local dir=$1 src=$1/src obj=$1/build t0 m
+	local dir=$1 src obj=$CACHE/obj t0 m
+	src=$CACHE/src-$(dpkg-query -W -f='${Version}' "$SRCPKG")
 	t0=$(date +%s)
 	if [ ! -f "$src/.extracted" ]; then
 		say "extracting $TARBALL"
@@ -113,6 +116,10 @@ build_kernel()
 		die "kernel build failed, see $dir/build.log"
 	fi
 	make -s -C "$obj" kernelrelease > "$dir/release"
+	# The modules of this kernel build against their own copy: the
+	# next fragment changes obj/.
+	rm -rf "$dir/build"
+	cp -a "$obj" "$dir/build"
 	cp "$obj/arch/x86/boot/bzImage" "$dir/bzImage"
 	cp "$obj/.config" "$dir/config"
 	mkdir -p "$dir/kvm"
@@ -137,15 +144,16 @@ main()
 	dir=$CACHE/$key
 	if [ ! -f "$dir/ok" ]; then
 		mkdir -p "$CACHE"
-		# One build per key; whoever waited finds it done.
-		exec 9>"$CACHE/.lock-$key"
+		# One build at a time (obj/ is shared); whoever waited for
+		# the same key finds it done.
+		exec 9>"$CACHE/.lock"
 		if ! flock -n 9; then
 			say "another run is building $dir, waiting"
 			flock 9
 		fi
 		if [ ! -f "$dir/ok" ]; then
 			say "no cached kernel $dir: building it"
-			mkdir -p "$dir"
+			rm -rf "$dir" && mkdir -p "$dir"
 			build_kernel "$dir"
 			touch "$dir/ok"
 		fi

@@ -58,7 +58,7 @@ function kernel_bad(s) {
 # What only the debug kernel's checkers print (debug-kernel.config), when
 # no BUG:/WARNING: line comes with it.
 function debug_bad(s) {
-	return s ~ /kmemleak: [0-9]+ new suspected memory leak|ODEBUG:|INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|sleeping function called from invalid context|suspicious RCU usage|using smp_processor_id\(\) in preemptible|list_(add|del) corruption|slab-out-of-bounds|use-after-free/
+	return s ~ /ODEBUG:|INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|sleeping function called from invalid context|suspicious RCU usage|using smp_processor_id\(\) in preemptible|list_(add|del) corruption|slab-out-of-bounds|use-after-free/
 }
 
 function kernel_issue(s) {

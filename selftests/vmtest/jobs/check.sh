@@ -12,17 +12,22 @@
 
 if [ -x /vmm/selftests/run_tests.sh ]; then
 	status=0
+	start=$(cut -d' ' -f1 /proc/uptime)
 	if ! vmm_load; then
 		echo "# vmtest: insmod $VMM_KO failed"
 		exit 1
 	fi
 	debug_checks_on "when the job started" || status=1
 	(cd /vmm/selftests && ./run_tests.sh) || status=1
+	# For the addresses in a kmemleak backtrace, once vmm is gone.
+	[ ! -w /sys/kernel/debug/kmemleak ] ||
+		echo "# vmm .text was at $(cat /sys/module/vmm/sections/.text)"
 	if ! vmm_unload; then
 		echo "# vmtest: rmmod vmm failed"
 		status=1
 	fi
-	kmemleak_check
+	kmemleak_check "$start" | tee /tmp/.kmemleak
+	! grep -q '^vmtest-error:' /tmp/.kmemleak || status=1
 	debug_checks_on "at the end of the job" || status=1
 	exit $status
 fi
