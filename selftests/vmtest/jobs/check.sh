@@ -20,7 +20,7 @@ if [ -x /vmm/selftests/run_tests.sh ]; then
 	debug_checks_on "when the job started" || status=1
 	(cd /vmm/selftests && ./run_tests.sh) || status=1
 	# For the addresses in a kmemleak backtrace, once vmm is gone.
-	[ ! -w /sys/kernel/debug/kmemleak ] ||
+	[ ! -w /sys/kernel/debug/kmemleak ] || ! vmm_loaded ||
 		echo "# vmm .text was at $(cat /sys/module/vmm/sections/.text)"
 	if ! vmm_unload; then
 		echo "# vmtest: rmmod vmm failed"
