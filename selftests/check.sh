@@ -5,6 +5,9 @@
 #   1. the kernel-side static checks (checkpatch --strict, sparse, W=1)
 #   2. the host unit tests, which need no VT-x
 #   3. the selftests in the emulated VT-x host (one boot, 2 CPUs)
+#   4. at the same time as 1-3, the lifetime/locking selftests on the
+#      debug kernel (KASAN, lockdep, kmemleak...) in a second emulated
+#      host; the first run builds that kernel (then cached)
 # Prints the totals of each part and a final line for CI, and exits
 # non-zero if anything failed.
 set -u
@@ -14,6 +17,18 @@ log=${VMM_CHECK_LOG:-/tmp/vmm-check}
 mkdir -p "$log"
 t0=$(date +%s)
 fail=0
+
+# The debug-kernel run goes on in the background from the start: the
+# emulator is single-threaded, and on a new machine the kernel build is
+# the longest part.  VMM_CHECK_DEBUG=0 leaves it out.
+dpid=
+if [ "${VMM_CHECK_DEBUG:-1}" != 0 ]; then
+	echo "== debug kernel: in the background (log: $log/vmtest-debug.out)"
+	VMTEST_DIR=${VMTEST_DIR:+$VMTEST_DIR-debug} \
+		selftests/vmtest/run.sh --kernel debug --cpus 2 --job debug --timeout 3600 \
+		> "$log/vmtest-debug.out" 2>&1 < /dev/null &
+	dpid=$!
+fi
 
 echo "== lint"
 if ! scripts/lint.sh; then
@@ -52,11 +67,34 @@ vp=$(echo "$line" | sed -n 's/^vmtest: \([0-9]*\) passed.*/\1/p')
 vf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 vs=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 
+dp=0 df=0 ds=0
+if [ -n "$dpid" ]; then
+	echo "== debug kernel (emulated VT-x host; waiting for it)"
+	wait "$dpid"
+	# Its verdict: the problems, the totals, the times.
+	grep -E '^vmtest: ' "$log/vmtest-debug.out" | grep -v -E '^vmtest: (apt-get|installing|building|booting|image)' | tail -n 40
+	line=$(grep -E '^vmtest: [0-9]+ passed, [0-9]+ failed' "$log/vmtest-debug.out" | tail -n 1)
+	dp=$(echo "$line" | sed -n 's/^vmtest: \([0-9]*\) passed.*/\1/p')
+	df=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	ds=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+	dp=${dp:-0} df=${df:-0} ds=${ds:-0}
+	if ! grep -q '^vmtest: PASS' "$log/vmtest-debug.out"; then
+		fail=1
+		# A kernel report fails the run with every test passed.
+		[ "$df" -gt 0 ] || df=1
+	fi
+fi
+
 echo
 echo "unit: $up passed, $uf failed, $us skipped"
 echo "emulated host: ${vp:-0} passed, ${vf:-0} failed, ${vs:-0} skipped"
+if [ -n "$dpid" ]; then
+	echo "debug kernel: $dp passed, $df failed, $ds skipped"
+else
+	echo "debug kernel: not run (VMM_CHECK_DEBUG=0)"
+fi
 echo "check took $(( $(date +%s) - t0 )) s"
 [ -n "$vp" ] || { vf=$((${vf:-0} + 1)); fail=1; }
-[ "$fail" -eq 0 ] || [ "$((uf + ${vf:-0}))" -gt 0 ] || uf=$((uf + 1))
-echo "total: $((up + ${vp:-0})) passed, $((uf + ${vf:-0})) failed, $((us + ${vs:-0})) skipped"
+[ "$fail" -eq 0 ] || [ "$((uf + ${vf:-0} + df))" -gt 0 ] || uf=$((uf + 1))
+echo "total: $((up + ${vp:-0} + dp)) passed, $((uf + ${vf:-0} + df)) failed, $((us + ${vs:-0} + ds)) skipped"
 exit $fail

@@ -89,3 +89,62 @@ kvm_unload()
 		rmmod "$m" || return 1
 	done
 }
+
+# vmtest_error TEXT: a failure the host's verdict counts although it is
+# no TAP result (a check around the tests rather than a test).
+vmtest_error() { echo "vmtest-error: $*"; }
+
+# The debug kernel's checkers (selftests/vmtest/debug-kernel.config);
+# both do nothing on a kernel without them.
+#
+# debug_checks_on: lockdep stops at its first report; a report at boot
+# (which the host sees in the console log) leaves the job unchecked.
+debug_checks_on()
+{
+	[ -r /proc/lockdep_stats ] || return 0
+	if grep -q 'debug_locks: *0$' /proc/lockdep_stats; then
+		vmtest_error "lockdep is off (debug_locks 0) $1"
+		return 1
+	fi
+}
+
+# kmemleak_check START: a kmemleak scan after the module is gone, when
+# whatever it allocated and lost is unreferenced.  START is the uptime
+# (seconds) when the job began: only objects younger than the job count,
+# older ones leaked at boot and are not ours.  A scan costs minutes of
+# emulation on the debug kernel, so there is one, at the end; kmemleak
+# skips objects younger than 5 s, hence the wait.  The job's leaks are
+# printed and reported with vmtest_error.
+kmemleak_check()
+{
+	_kml=/sys/kernel/debug/kmemleak
+	[ -w $_kml ] || return 0
+	sleep 6
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	if ! echo scan > $_kml; then
+		echo "# kmemleak is off"
+		return 0
+	fi
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	# Ages are as of reading the report, i.e. now.
+	awk -v start="$1" -v now="$(cut -d' ' -f1 /proc/uptime)" \
+		-v took="$_t0 $_t1" '
+	function flush() {
+		if (rec == "") return
+		if (age < now - start) { ours++; printf "%s", rec }
+		else old++
+		rec = ""
+	}
+	/^unreferenced object/ { flush() }
+	/\(age [0-9.]+s\)/ {
+		age = $0; sub(/.*\(age /, "", age); sub(/s\).*/, "", age)
+		age += 0
+	}
+	{ rec = rec "#   " $0 "\n" }
+	END {
+		flush()
+		split(took, t, " ")
+		printf "# kmemleak: scan took %.1f s (guest time), %d leak(s) from the job, %d older (boot)\n", t[2] - t[1], ours, old
+		if (ours) printf "vmtest-error: kmemleak: %d object(s) allocated during the job leaked\n", ours
+	}' $_kml
+}

@@ -18,12 +18,15 @@ usage()
 {
 	cat <<EOF
 usage: $0 [options]
-  --kernel 6.1|6.12|VERSION  guest kernel: Debian's 6.1 cloud kernel (default),
+  --kernel 6.1|6.12|debug|VERSION
+                             guest kernel: Debian's 6.1 cloud kernel (default),
                              the newest 6.12 cloud kernel installed (else the
                              newest in the apt sources, bookworm-backports added),
-                             or an exact version such as 6.1.0-56-cloud-amd64
+                             the debug kernel (6.1 with KASAN, lockdep, kmemleak...,
+                             built and cached by debug-kernel.sh), or an exact
+                             version such as 6.1.0-56-cloud-amd64
   --cpus N                   emulated CPUs, 1 (default) or 2
-  --mem MiB                  guest memory (default 512)
+  --mem MiB                  guest memory (default 512, 768 for the debug kernel)
   --timeout SEC              limit for boot and job (default 1800; none for --shell)
   --tests A,B,...            with the check job: only these selftests
   --job NAME                 run /vmm/jobs/NAME.sh in the guest (default check);
@@ -47,7 +50,7 @@ secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 parse_args()
 {
 	local opt val
-	KERNEL=6.1 CPUS=1 MEM=512 TIMEOUT= JOB=check KEEP=0 TESTS=
+	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS=
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
@@ -73,6 +76,8 @@ parse_args()
 	done
 
 	[[ $CPUS =~ ^[1-8]$ ]] || die "--cpus: 1 or 2 (up to 8 accepted)"
+	# KASAN's shadow, its quarantine and kmemleak's pool need room.
+	[ -n "$MEM" ] || { [ "$KERNEL" = debug ] && MEM=768 || MEM=512; }
 	[[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 128 ] || die "--mem: MiB, at least 128"
 	[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout: seconds"
 	[[ -z $TESTS || $TESTS =~ ^[A-Za-z0-9_.,-]+$ ]] || die "--tests: names from selftests/tests.list, comma-separated"
@@ -132,11 +137,23 @@ ensure_backports()
 	APT_UPDATED=0
 }
 
-# Sets VER to the full version (uname -r) of the guest kernel, with its
-# image and headers installed.
+# Sets VER to the full version (uname -r) of the guest kernel, KIMAGE to
+# its image, KDIR to the tree to build modules against and KVM_MODS to the
+# directory with its kvm modules (/lib/modules/VER/kernel for a Debian
+# kernel).
 resolve_kernel()
 {
-	local k=${KERNEL#linux-image-} pkg
+	local k=${KERNEL#linux-image-} pkg dir
+	DEBUG_KERNEL=0
+	if [ "$k" = debug ]; then
+		# Built on the first use (tens of minutes), then cached.
+		dir=$("$HERE/debug-kernel.sh") || die "no debug kernel"
+		VER=$(cat "$dir/release")
+		KIMAGE=$dir/bzImage KDIR=$dir/build KVM_MODS=$dir/kvm
+		DEBUG_KERNEL=1
+		say "debug kernel $VER from $dir (built in $(cat "$dir/build-time") s)"
+		return 0
+	fi
 	case $k in
 	6.1)
 		pkg_install linux-image-cloud-amd64 linux-headers-cloud-amd64
@@ -172,6 +189,8 @@ resolve_kernel()
 	[ -n "$VER" ] || die "cannot tell the version of kernel '$KERNEL'"
 	[ -r "/boot/vmlinuz-$VER" ] || die "cannot read /boot/vmlinuz-$VER"
 	[ -f "/usr/src/linux-headers-$VER/Makefile" ] || die "no headers in /usr/src/linux-headers-$VER"
+	KIMAGE=/boot/vmlinuz-$VER KDIR=/usr/src/linux-headers-$VER
+	KVM_MODS=/lib/modules/$VER/kernel
 }
 
 setup()
@@ -199,7 +218,17 @@ build_all()
 {
 	local jobs
 	jobs=$(nproc)
-	make -C "$TOP" -j"$jobs" kmod KDIR="/usr/src/linux-headers-$VER" &&
+	if [ "$DEBUG_KERNEL" = 1 ]; then
+		# From a copy: the tree keeps its module for the Debian
+		# kernel, and a run on that one may build at the same time.
+		rm -rf "$WORK/kmod-debug" && mkdir -p "$WORK/kmod-debug" &&
+		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
+		make -C "$KDIR" M="$WORK/kmod-debug" clean &&
+		make -C "$KDIR" M="$WORK/kmod-debug" W=1 -j"$jobs" modules ||
+			return 1
+	else
+		make -C "$TOP" -j"$jobs" kmod KDIR="$KDIR" || return 1
+	fi
 	make -C "$TOP" -j"$jobs" userlib vmmctl selftests &&
 	make -C "$TOP/selftests" install INSTALL_PATH="$STAGE/vmm/selftests" ||
 		return 1
@@ -208,9 +237,9 @@ build_all()
 	if [ "$JOB" = bench ]; then
 		rm -rf "$WORK/nostats" && mkdir -p "$WORK/nostats" &&
 		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/nostats/" &&
-		make -C "/usr/src/linux-headers-$VER" M="$WORK/nostats" \
+		make -C "$KDIR" M="$WORK/nostats" \
 			VMM_STATS=n clean &&
-		make -C "/usr/src/linux-headers-$VER" M="$WORK/nostats" \
+		make -C "$KDIR" M="$WORK/nostats" \
 			VMM_STATS=n -j"$jobs" modules &&
 		objcopy --strip-debug "$WORK/nostats/kmod/vmm.ko" \
 			"$STAGE/vmm/vmm-nostats.ko"
@@ -219,7 +248,7 @@ build_all()
 
 build()
 {
-	local vermagic
+	local vermagic ko=$TOP/kmod/vmm.ko
 
 	# The builds write into the source tree: one run at a time per tree
 	# builds and takes its results.
@@ -234,12 +263,13 @@ build()
 	fi
 	grep -E '(warning|error): ' "$WORK/build.log" | sed 's/^/vmtest: build: /' | head -n 40 || true
 
-	[ -f "$TOP/kmod/vmm.ko" ] || die "the build made no $TOP/kmod/vmm.ko"
-	vermagic=$(modinfo -F vermagic "$TOP/kmod/vmm.ko")
+	[ "$DEBUG_KERNEL" = 0 ] || ko=$WORK/kmod-debug/kmod/vmm.ko
+	[ -f "$ko" ] || die "the build made no $ko"
+	vermagic=$(modinfo -F vermagic "$ko")
 	[ "${vermagic%% *}" = "$VER" ] ||
-		die "kmod/vmm.ko is built for '${vermagic%% *}', not $VER"
+		die "$ko is built for '${vermagic%% *}', not $VER"
 	# Debug info only makes the image bigger; the tree keeps it.
-	objcopy --strip-debug "$TOP/kmod/vmm.ko" "$STAGE/vmm/vmm.ko"
+	objcopy --strip-debug "$ko" "$STAGE/vmm/vmm.ko"
 	if [ -x "$TOP/vmmctl/vmmctl" ]; then
 		cp "$TOP/vmmctl/vmmctl" "$STAGE/vmm/bin/"
 	fi
@@ -272,6 +302,8 @@ kernel_cmdline()
 	CMDLINE+=" tsc=reliable lpj=1000000 noapic"
 	# The crypto self-tests cost seconds of emulation at every boot.
 	CMDLINE+=" cryptomgr.notests log_buf_len=4M"
+	# The debug kernel: every KASAN report, not only the first one.
+	[ "$DEBUG_KERNEL" = 0 ] || CMDLINE+=" kasan_multi_shot"
 	CMDLINE+=" vmtest.job=$JOB"
 	[ -z "$TESTS" ] || CMDLINE+=" vmtest.tests=$TESTS"
 	if [ "$JOB" = shell ]; then
@@ -303,7 +335,8 @@ make_initramfs()
 
 	# Debian's KVM of the same kernel, the baseline
 	for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-intel; do
-		src=/lib/modules/$VER/kernel/$m.ko
+		src=$KVM_MODS/$m.ko
+		[ "$DEBUG_KERNEL" = 0 ] || src=$KVM_MODS/${m##*/}.ko
 		if [ -f "$src" ]; then
 			cp "$src" "$STAGE/vmm/kvm/"
 		elif [ -f "$src.xz" ]; then
@@ -338,7 +371,7 @@ make_iso()
 	mkdir -p "$WORK/iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
 		"$WORK/iso/isolinux/"
-	cp "/boot/vmlinuz-$VER" "$WORK/iso/vmlinuz"
+	cp "$KIMAGE" "$WORK/iso/vmlinuz"
 	cat > "$WORK/iso/isolinux/isolinux.cfg" <<-EOF
 	SERIAL 0 115200
 	DEFAULT vmtest
@@ -603,7 +636,10 @@ verdict()
 
 	cat "$WORK/job.log" "$WORK/jobtty.log" > "$WORK/channel.log"
 	[ ! -s "$WORK/jobtty.log" ] || FALLBACK_USED=1
+	# The debug kernel is ours: a report at its boot is a failure too
+	# (lockdep and KASAN go quiet after their first one).
 	awk -v timed_out="$TIMED_OUT" -v headline="$WORK/headline" \
+		-v boot_strict="$DEBUG_KERNEL" \
 		-f "$HERE/verdict.awk" "$WORK/channel.log" "$WORK/serial.log" || rc=1
 	headline=$(cat "$WORK/headline" 2>/dev/null || echo "no verdict")
 	if [ "$POWEROFF_LATE" = 1 ] && [ $rc = 0 ]; then

@@ -5,6 +5,9 @@
 #
 #   awk -v timed_out=SECONDS -v headline=FILE -f verdict.awk channel.log serial.log
 #
+# With -v boot_strict=1 (the debug kernel, which is ours) the kernel's
+# reports at boot, before the job started, fail the run too.
+#
 # channel.log is what the guest's /init and the job sent to the host
 # (markers, TAP, the kernel log of the job): job.log, from port 0xe9,
 # followed by jobtty.log, e9pipe's fallback serial port.  serial.log is
@@ -48,7 +51,14 @@ function problem(prio, text) {
 }
 
 function kernel_bad(s) {
-	return s ~ /BUG:|WARNING:|Oops|general protection fault|Kernel panic|kernel BUG at|possible recursive locking|circular locking dependency|INFO: possible|blocked for more than|RCU stall|detected stall|self-detected stall|soft lockup|hard LOCKUP|UBSAN:|KASAN:|KFENCE:|Call Trace:|refcount_t:|list_add corruption|list_del corruption|double fault/
+	return s ~ /BUG:|WARNING:|Oops|general protection fault|Kernel panic|kernel BUG at|possible recursive locking|circular locking dependency|INFO: possible|blocked for more than|RCU stall|detected stall|self-detected stall|soft lockup|hard LOCKUP|UBSAN:|KASAN:|KFENCE:|Call Trace:|refcount_t:|list_add corruption|list_del corruption|double fault/ ||
+		debug_bad(s)
+}
+
+# What only the debug kernel's checkers print (debug-kernel.config), when
+# no BUG:/WARNING: line comes with it.
+function debug_bad(s) {
+	return s ~ /ODEBUG:|INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|sleeping function called from invalid context|suspicious RCU usage|using smp_processor_id\(\) in preemptible|list_(add|del) corruption|slab-out-of-bounds|use-after-free/
 }
 
 function kernel_issue(s) {
@@ -60,7 +70,7 @@ function kernel_issue(s) {
 			print "vmtest: kernel: more in the serial log"
 		return
 	}
-	problem(s ~ /Kernel panic/ ? 2 : 5, "kernel: " s)
+	problem(s ~ /Kernel panic/ ? 2 : 5, (FILENAME != ARGV[1] && !console_job ? "kernel at boot: " : "kernel: ") s)
 }
 
 # 1 for bit B of N.
@@ -194,6 +204,12 @@ FILENAME == ARGV[1] && index(line, "<<<vmtest end>>>") {
 	state = 4
 	next
 }
+# A check of the job that is not a TAP result (lib.sh: vmtest_error).
+FILENAME == ARGV[1] && state >= 1 && state != 3 && line ~ /^(# )*vmtest-error: / {
+	sub(/^(# )*vmtest-error: /, "", line)
+	problem(6, line)
+	next
+}
 FILENAME == ARGV[1] {
 	if (state == 1)
 		tap(line)
@@ -217,7 +233,7 @@ index(line, "vmtest: e9pipe: port 0xe9 access faulted") {
 	problem(5, "user-space port I/O faulted in the guest (#GP on OUTSB): the TSS limit is not reloaded after VM exits?")
 	next
 }
-console_job || line ~ /Kernel panic/ {
+console_job || line ~ /Kernel panic/ || boot_strict == 1 {
 	if (kernel_bad(line))
 		kernel_issue(substr(line, match(line, /\[ *[0-9]+\.[0-9]+\] /) ? RSTART : 1))
 }

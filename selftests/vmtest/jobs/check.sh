@@ -4,24 +4,34 @@
 # Job "check": the whole selftest suite, kselftest style.  vmm.ko is
 # loaded before /vmm/selftests/run_tests.sh runs and unloaded after it, so
 # the unload path is exercised on every run; a failing insmod or rmmod
-# fails the job.  Then it is loaded again and left with a guest spinning
-# on every CPU, so that the power-off that follows the job runs the
-# module's reboot path under running vCPUs.  Until the selftests provide the runner, a minimal check
-# (load, /dev/vmm, unload) stands in.
+# fails the job.  On the debug kernel the job also checks that lockdep is
+# still on and runs a kmemleak scan.  Then vmm is loaded again and left
+# with a guest spinning on every CPU, so that the power-off that follows
+# the job runs the module's reboot path under running vCPUs.  Until the
+# selftests provide the runner, a minimal check (load, /dev/vmm, unload)
+# stands in.
 
 . /vmm/lib.sh
 
 if [ -x /vmm/selftests/run_tests.sh ]; then
+	status=0
+	start=$(cut -d' ' -f1 /proc/uptime)
 	if ! vmm_load; then
 		echo "# vmtest: insmod $VMM_KO failed"
 		exit 1
 	fi
-	(cd /vmm/selftests && ./run_tests.sh)
-	status=$?
+	debug_checks_on "when the job started" || status=1
+	(cd /vmm/selftests && ./run_tests.sh) || status=1
+	# For the addresses in a kmemleak backtrace, once vmm is gone.
+	[ ! -w /sys/kernel/debug/kmemleak ] || ! vmm_loaded ||
+		echo "# vmm .text was at $(cat /sys/module/vmm/sections/.text)"
 	if ! vmm_unload; then
 		echo "# vmtest: rmmod vmm failed"
 		status=1
 	fi
+	kmemleak_check "$start" | tee /tmp/.kmemleak
+	! grep -q '^vmtest-error:' /tmp/.kmemleak || status=1
+	debug_checks_on "at the end of the job" || status=1
 	# The machine powers off after the job: with a guest spinning on
 	# every CPU, the reboot notifier turns VMX off under running vCPUs
 	# (run.sh reads the console until the emulator stops).
