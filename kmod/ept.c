@@ -267,7 +267,8 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 		 * write through a TLB entry that no flush covers goes unseen
 		 * by dirty logging.
 		 */
-		WARN_ON_ONCE((*table ^ leaf) & PAGE_MASK & ~EPT_LARGE);
+		if (WARN_ON_ONCE((*table ^ leaf) & PAGE_MASK))
+			return 0;	/* keep the leaf: no flush covers a switch */
 		leaf |= *table & EPT_RWX;
 	}
 	WRITE_ONCE(*table, leaf);

@@ -304,10 +304,15 @@ unsigned long vmm_cr0_mask(void)
 			 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | \
 			 X86_CR4_SMAP | X86_CR4_PKE)
 
+/*
+ * Every bit outside CR4_GUEST_BITS is the host's too, whatever the CPU
+ * allows: a guest write that sets one exits and is refused, instead of
+ * reaching the hardware CR4 unseen (the shadow holds 0 there).
+ */
 unsigned long vmm_cr4_mask(void)
 {
-	return vmm_caps.cr4_fixed0 | (~vmm_caps.cr4_fixed1 & 0xffffffffUL) |
-	       CR4_HOST_OWNED;
+	return vmm_caps.cr4_fixed0 |
+	       ~(vmm_caps.cr4_fixed1 & CR4_GUEST_BITS) | CR4_HOST_OWNED;
 }
 
 void vmm_set_cr0(struct vmm_vcpu *vcpu, unsigned long cr0)

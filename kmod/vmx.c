@@ -257,10 +257,12 @@ int vmm_caps_probe(void)
 		       c->ept_vpid);
 		return -EOPNOTSUPP;
 	}
-	/* VPID is only worth it with a way to flush one VPID's entries. */
+	/*
+	 * VPID is only worth it with a way to flush one VPID's entries:
+	 * single-context INVVPID, the type every flush here uses.
+	 */
 	if (!(c->ept_vpid & (VMX_VPID_INVVPID_BIT << 32)) ||
-	    !(c->ept_vpid & ((VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
-			      VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT) << 32)))
+	    !(c->ept_vpid & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32)))
 		c->cpu_based2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 
 	pr_info("VMX revision %#x, EPT%s%s, VPID %s, guest time %s\n",

@@ -223,8 +223,10 @@ build_all()
 		# kernel, and a run on that one may build at the same time.
 		rm -rf "$WORK/kmod-debug" && mkdir -p "$WORK/kmod-debug" &&
 		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
+		# VMM_DEBUG=y: the hooks that widen race windows for the
+		# tests (memslot_race_test's slot-update delay).
 		make -C "$KDIR" M="$WORK/kmod-debug" clean &&
-		make -C "$KDIR" M="$WORK/kmod-debug" W=1 -j"$jobs" modules ||
+		make -C "$KDIR" M="$WORK/kmod-debug" VMM_DEBUG=y W=1 -j"$jobs" modules ||
 			return 1
 	else
 		make -C "$TOP" -j"$jobs" kmod KDIR="$KDIR" || return 1
