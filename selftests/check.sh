@@ -58,7 +58,10 @@ else
 fi
 
 echo "== emulated VT-x host"
-selftests/vmtest/run.sh --cpus 2 --job check "$@" 2>&1 | tee "$log/vmtest.out"
+# The whole suite takes about 25 min of wall time on an idle 2-core
+# machine, sharing it with the debug kernel's run; 3600 s leaves room
+# for a loaded one.
+selftests/vmtest/run.sh --cpus 2 --job check --timeout 3600 "$@" 2>&1 | tee "$log/vmtest.out"
 if ! grep -q '^vmtest: PASS' "$log/vmtest.out"; then
 	fail=1
 fi
