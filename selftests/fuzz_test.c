@@ -1700,9 +1700,9 @@ static void sanitize(uint8_t *p, size_t len)
 }
 
 /* Real-mode vectors: all to 0000:0500, which is HLT; JMP back. */
-static void real_mode_stubs(uint8_t *mem)
+static void real_mode_halt_vectors(uint8_t *mem)
 {
-	static const uint8_t stub[] = { 0xf4, 0xeb, 0xfd };
+	static const uint8_t halt_loop[] = { 0xf4, 0xeb, 0xfd };
 	int v;
 
 	for (v = 0; v < 256; v++) {
@@ -1712,7 +1712,7 @@ static void real_mode_stubs(uint8_t *mem)
 		mem[4 * v + 3] = 0;
 	}
 	memset(mem + 0x400, 0xf4, 0x100);
-	memcpy(mem + 0x500, stub, sizeof(stub));
+	memcpy(mem + 0x500, halt_loop, sizeof(halt_loop));
 }
 
 /* Set the vCPU up in a random mode over its VM's main region. */
@@ -1764,7 +1764,7 @@ static bool guest_setup(struct thr *t, struct obj *o)
 	if (!r && mode == VMM_MODE_REAL && !unsafe_guests) {
 		/* No GDT in real mode: HLT over the scratch area too. */
 		memset(vs->base + G_SCRATCH, 0xf4, VMM_SCRATCH_SIZE);
-		real_mode_stubs(vs->base);
+		real_mode_halt_vectors(vs->base);
 	}
 	pthread_mutex_unlock(&vs->lock);
 	if (r) {
@@ -2156,7 +2156,7 @@ static int child_own_vm(struct thr *t)
 	gen_code(t, mem, 1 << 16);
 	sanitize(mem, 1 << 16);
 	if (!unsafe_guests)
-		real_mode_stubs(mem);
+		real_mode_halt_vectors(mem);
 	m.memory_size = 1 << 20;
 	m.userspace_addr = (unsigned long)mem;
 	if (ioctl(vm, VMM_SET_USER_MEMORY_REGION, &m))
