@@ -114,6 +114,70 @@ static void check_vcpu_ioctls(void)
 	SAME_IOCTL(SET_FPU);
 	SAME_IOCTL(SET_CPUID2);
 	SAME_IOCTL(GET_CPUID2);
+	SAME_IOCTL(INTERRUPT);
+	SAME_IOCTL(GET_MP_STATE);
+	SAME_IOCTL(SET_MP_STATE);
+	SAME_IOCTL(NMI);
+	SAME_IOCTL(GET_VCPU_EVENTS);
+	SAME_IOCTL(SET_VCPU_EVENTS);
+	SAME_IOCTL(GET_DEBUGREGS);
+	SAME_IOCTL(SET_DEBUGREGS);
+	SAME_IOCTL(GET_TSC_KHZ);
+	SAME_IOCTL(GET_XSAVE);
+	SAME_IOCTL(SET_XSAVE);
+	SAME_IOCTL(GET_XCRS);
+	SAME_IOCTL(SET_XCRS);
+}
+
+static void check_event_structs(void)
+{
+	SAME_STRUCT(interrupt);
+	SAME_FIELD(interrupt, irq);
+	SAME_STRUCT(mp_state);
+	SAME_CONST(MP_STATE_RUNNABLE);
+	SAME_CONST(MP_STATE_UNINITIALIZED);
+	SAME_CONST(MP_STATE_INIT_RECEIVED);
+	SAME_CONST(MP_STATE_HALTED);
+	SAME_CONST(MP_STATE_SIPI_RECEIVED);
+
+	SAME_STRUCT(vcpu_events);
+	SAME_FIELD(vcpu_events, exception);
+	SAME_FIELD(vcpu_events, exception.error_code);
+	SAME_FIELD(vcpu_events, interrupt);
+	SAME_FIELD(vcpu_events, interrupt.shadow);
+	SAME_FIELD(vcpu_events, nmi);
+	SAME_FIELD(vcpu_events, nmi.masked);
+	SAME_FIELD(vcpu_events, sipi_vector);
+	SAME_FIELD(vcpu_events, flags);
+	SAME_FIELD(vcpu_events, smi);
+	SAME_FIELD(vcpu_events, triple_fault);
+	SAME_FIELD(vcpu_events, exception_has_payload);
+	SAME_FIELD(vcpu_events, exception_payload);
+	SAME_CONST(VCPUEVENT_VALID_NMI_PENDING);
+	SAME_CONST(VCPUEVENT_VALID_SIPI_VECTOR);
+	SAME_CONST(VCPUEVENT_VALID_SHADOW);
+	SAME_CONST(VCPUEVENT_VALID_SMM);
+	SAME_CONST(VCPUEVENT_VALID_PAYLOAD);
+	SAME_CONST(VCPUEVENT_VALID_TRIPLE_FAULT);
+	SAME_CONST(X86_SHADOW_INT_MOV_SS);
+	SAME_CONST(X86_SHADOW_INT_STI);
+
+	SAME_STRUCT(debugregs);
+	SAME_FIELD(debugregs, db);
+	SAME_FIELD(debugregs, dr6);
+	SAME_FIELD(debugregs, dr7);
+	SAME_FIELD(debugregs, flags);
+	SAME_STRUCT(xsave);
+	SAME_FIELD(xsave, region);
+	SAME_CONST(MAX_XCRS);
+	SAME_STRUCT(xcr);
+	SAME_FIELD(xcr, xcr);
+	SAME_FIELD(xcr, value);
+	SAME_STRUCT(xcrs);
+	SAME_FIELD(xcrs, nr_xcrs);
+	SAME_FIELD(xcrs, flags);
+	SAME_FIELD(xcrs, xcrs);
+	SAME_FIELD(xcrs, padding);
 }
 
 static void check_memory_structs(void)
@@ -340,6 +404,14 @@ static void check_caps(void)
 	SAME_CONST(CAP_MAX_VCPU_ID);
 	SAME_CONST(CAP_IMMEDIATE_EXIT);
 	SAME_CONST(CAP_MANUAL_DIRTY_LOG_PROTECT2);
+	SAME_CONST(CAP_MP_STATE);
+	SAME_CONST(CAP_USER_NMI);
+	SAME_CONST(CAP_VCPU_EVENTS);
+	SAME_CONST(CAP_INTR_SHADOW);
+	SAME_CONST(CAP_DEBUGREGS);
+	SAME_CONST(CAP_XSAVE);
+	SAME_CONST(CAP_XCRS);
+	SAME_CONST(CAP_GET_TSC_KHZ);
 }
 
 static const struct {
@@ -353,6 +425,7 @@ static const struct {
 	{ "memory slot and dirty log structures", check_memory_structs },
 	{ "register, FPU, MSR and signal structures", check_register_structs },
 	{ "CPUID structures",		check_cpuid_structs },
+	{ "event and vCPU state structures", check_event_structs },
 	{ "struct vmm_run layout",	check_run_struct },
 	{ "exit reasons and internal-error suberrors", check_exit_reasons },
 	{ "capability numbers",		check_caps },

@@ -223,6 +223,114 @@ struct vmm_cpuid2 {
 };
 
 /* ------------------------------------------------------------------ */
+/* Events and vCPU state (vCPU fd)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * VMM_INTERRUPT: queue external interrupt vector irq for the next entry
+ * (interrupt controller in userspace).  -EEXIST if one is already queued
+ * and not yet delivered; -EINVAL for irq > 255.
+ */
+struct vmm_interrupt {
+	__u32 irq;		/* in: vector */
+};
+
+/* VMM_GET_MP_STATE / VMM_SET_MP_STATE */
+struct vmm_mp_state {
+	__u32 mp_state;		/* VMM_MP_STATE_* */
+};
+
+#define VMM_MP_STATE_RUNNABLE		0
+#define VMM_MP_STATE_UNINITIALIZED	1
+#define VMM_MP_STATE_INIT_RECEIVED	2
+#define VMM_MP_STATE_HALTED		3
+#define VMM_MP_STATE_SIPI_RECEIVED	4
+
+/*
+ * VMM_GET_VCPU_EVENTS / VMM_SET_VCPU_EVENTS: the events a vCPU holds
+ * between instructions.  "injected" events were being delivered when the
+ * guest stopped and go in again on the next entry; "pending" ones have
+ * not started delivery.  SET reads a group only if its VALID flag is set
+ * (exception, interrupt and NMI injected/masked state are always read).
+ */
+struct vmm_vcpu_events {
+	struct {
+		__u8 injected;
+		__u8 nr;
+		__u8 has_error_code;
+		__u8 pending;
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8 injected;
+		__u8 nr;
+		__u8 soft;		/* INT n: re-executed, not re-injected */
+		__u8 shadow;		/* VMM_X86_SHADOW_INT_* */
+	} interrupt;
+	struct {
+		__u8 injected;
+		__u8 pending;
+		__u8 masked;		/* blocked until the next IRET */
+		__u8 pad;
+	} nmi;
+	__u32 sipi_vector;
+	__u32 flags;		/* VMM_VCPUEVENT_VALID_* */
+	struct {
+		__u8 smm;
+		__u8 pending;
+		__u8 smm_inside_nmi;
+		__u8 latched_init;
+	} smi;
+	struct {
+		__u8 pending;
+	} triple_fault;
+	__u8 reserved[26];
+	__u8 exception_has_payload;
+	__u64 exception_payload;
+};
+
+#define VMM_VCPUEVENT_VALID_NMI_PENDING	(1U << 0)
+#define VMM_VCPUEVENT_VALID_SIPI_VECTOR	(1U << 1)
+#define VMM_VCPUEVENT_VALID_SHADOW	(1U << 2)
+#define VMM_VCPUEVENT_VALID_SMM		(1U << 3)
+#define VMM_VCPUEVENT_VALID_PAYLOAD	(1U << 4)
+#define VMM_VCPUEVENT_VALID_TRIPLE_FAULT (1U << 5)
+
+#define VMM_X86_SHADOW_INT_MOV_SS	(1U << 0)
+#define VMM_X86_SHADOW_INT_STI		(1U << 1)
+
+/* VMM_GET_DEBUGREGS / VMM_SET_DEBUGREGS */
+struct vmm_debugregs {
+	__u64 db[4];
+	__u64 dr6;
+	__u64 dr7;
+	__u64 flags;		/* in: 0 */
+	__u64 reserved[9];
+};
+
+/* VMM_GET_XSAVE / VMM_SET_XSAVE: the standard (non-compacted) XSAVE image. */
+struct vmm_xsave {
+	__u32 region[1024];
+	__u32 extra[];
+};
+
+#define VMM_MAX_XCRS	16
+
+struct vmm_xcr {
+	__u32 xcr;
+	__u32 reserved;
+	__u64 value;
+};
+
+/* VMM_GET_XCRS / VMM_SET_XCRS */
+struct vmm_xcrs {
+	__u32 nr_xcrs;
+	__u32 flags;
+	struct vmm_xcr xcrs[VMM_MAX_XCRS];
+	__u64 padding[16];
+};
+
+/* ------------------------------------------------------------------ */
 /* Signals (vCPU fd)                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -393,10 +501,18 @@ struct vmm_run {
 #define VMM_CAP_EXT_CPUID			7
 #define VMM_CAP_NR_VCPUS			9   /* recommended vCPUs per VM */
 #define VMM_CAP_NR_MEMSLOTS			10  /* user memory slots per VM */
+#define VMM_CAP_MP_STATE			14
 #define VMM_CAP_SYNC_MMU			16  /* host mapping changes reach the guest */
 #define VMM_CAP_DESTROY_MEMORY_REGION_WORKS	21
+#define VMM_CAP_USER_NMI			22
 #define VMM_CAP_JOIN_MEMORY_REGIONS_WORKS	30
 #define VMM_CAP_SET_IDENTITY_MAP_ADDR		37
+#define VMM_CAP_VCPU_EVENTS			41
+#define VMM_CAP_INTR_SHADOW			49
+#define VMM_CAP_DEBUGREGS			50
+#define VMM_CAP_XSAVE				55
+#define VMM_CAP_XCRS				56
+#define VMM_CAP_GET_TSC_KHZ			61
 #define VMM_CAP_MAX_VCPUS			66  /* hard vCPU limit per VM */
 #define VMM_CAP_READONLY_MEM			81
 #define VMM_CAP_CHECK_EXTENSION_VM		105 /* CHECK_EXTENSION on a VM fd */
@@ -444,5 +560,18 @@ struct vmm_run {
 #define VMM_SET_FPU		_IOW(VMMIO,  0x8d, struct vmm_fpu)
 #define VMM_SET_CPUID2		_IOW(VMMIO,  0x90, struct vmm_cpuid2)
 #define VMM_GET_CPUID2		_IOWR(VMMIO, 0x91, struct vmm_cpuid2)
+#define VMM_INTERRUPT		_IOW(VMMIO,  0x86, struct vmm_interrupt)
+#define VMM_GET_MP_STATE	_IOR(VMMIO,  0x98, struct vmm_mp_state)
+#define VMM_SET_MP_STATE	_IOW(VMMIO,  0x99, struct vmm_mp_state)
+#define VMM_NMI			_IO(VMMIO,   0x9a)
+#define VMM_GET_VCPU_EVENTS	_IOR(VMMIO,  0x9f, struct vmm_vcpu_events)
+#define VMM_SET_VCPU_EVENTS	_IOW(VMMIO,  0xa0, struct vmm_vcpu_events)
+#define VMM_GET_DEBUGREGS	_IOR(VMMIO,  0xa1, struct vmm_debugregs)
+#define VMM_SET_DEBUGREGS	_IOW(VMMIO,  0xa2, struct vmm_debugregs)
+#define VMM_GET_TSC_KHZ		_IO(VMMIO,   0xa3)	/* returns kHz */
+#define VMM_GET_XSAVE		_IOR(VMMIO,  0xa4, struct vmm_xsave)
+#define VMM_SET_XSAVE		_IOW(VMMIO,  0xa5, struct vmm_xsave)
+#define VMM_GET_XCRS		_IOR(VMMIO,  0xa6, struct vmm_xcrs)
+#define VMM_SET_XCRS		_IOW(VMMIO,  0xa7, struct vmm_xcrs)
 
 #endif /* _UAPI_LINUX_VMM_H */
