@@ -46,15 +46,6 @@
 #define vmm_host_nmi_entry	asm_exc_nmi_noist
 #endif
 
-/* What an exit handler asks of the loop. */
-enum {
-	EXIT_USER,	/* return to userspace; run->exit_reason is set */
-	EXIT_RESUME,	/* enter the guest again */
-	EXIT_SLOW,	/* call vcpu->slow() with preemption enabled */
-	EXIT_CHECK,	/* a signal or a reschedule is pending */
-	EXIT_MMIO,	/* emulate an MMIO access, outside the loop */
-};
-
 /* ---- MSRs the CPU does not switch: loaded lazily, put back lazily ---- */
 
 static const u32 shared_msr_index[VMM_NR_SHARED_MSRS] = {
@@ -231,20 +222,7 @@ int vmm_write_guest(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len)
 	return guest_copy(vm, gpa, (void *)buf, len, true);
 }
 
-/* ---- Events ---- */
-
-void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
-			  u32 error)
-{
-	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-
-	/* No error code is pushed in real mode (SDM Vol. 3C 27.2.1.3). */
-	if (has_error && (vmcs_readl(GUEST_CR0) & X86_CR0_PE)) {
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-}
+/* ---- Events (event.c) ---- */
 
 static int inject_gp(struct vmm_vcpu *vcpu)
 {
@@ -256,37 +234,6 @@ static int inject_ud(struct vmm_vcpu *vcpu)
 {
 	vmm_inject_exception(vcpu, X86_TRAP_UD, false, 0);
 	return EXIT_RESUME;
-}
-
-/*
- * An exit that interrupted the delivery of an event (IDT-vectoring info
- * valid, SDM Vol. 3C 28.2.4) must deliver that event again on entry.
- */
-static void reinject_vectoring(void)
-{
-	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
-
-	if (!(info & VECTORING_INFO_VALID_MASK))
-		return;
-	/*
-	 * Real mode pushes no error code, and VM entry refuses to deliver
-	 * one there with unrestricted guest (SDM Vol. 3C 27.2.1.3): an
-	 * event cut short in real mode goes back without it, whatever the
-	 * vectoring information said (Bochs sets the bit for a #GP there;
-	 * the SDM's entry check wins).
-	 */
-	if ((info & VECTORING_INFO_DELIVER_CODE_MASK) &&
-	    !(vmcs_readl(GUEST_CR0) & X86_CR0_PE))
-		info &= ~VECTORING_INFO_DELIVER_CODE_MASK;
-	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
-			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
-			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
 }
 
 /* ---- Instruction completion ---- */
@@ -695,18 +642,23 @@ static int handle_resume(struct vmm_vcpu *vcpu)
 
 static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 {
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+
 	/*
-	 * NMIs and machine checks were handed to the host already; nothing
-	 * else is intercepted.  The exit may have cut the delivery of a
-	 * guest event short: deliver it again.
+	 * NMIs and machine checks were handed to the host already.  The
+	 * exit may have cut the delivery of a guest event short: it goes in
+	 * again.  A fault in the guest's IRET undoes its NMI unblocking.
 	 */
-	reinject_vectoring();
+	vmm_events_exit(vcpu);
+	if ((info & INTR_INFO_UNBLOCK_NMI) &&
+	    (info & INTR_INFO_VECTOR_MASK) != X86_TRAP_DF)
+		vmm_events_iret_fault();
 	return EXIT_RESUME;
 }
 
 static int handle_extint(struct vmm_vcpu *vcpu)
 {
-	reinject_vectoring();
+	vmm_events_exit(vcpu);
 	return EXIT_RESUME;
 }
 
@@ -1087,6 +1039,14 @@ static int ept_slow(struct vmm_vcpu *vcpu)
 		return r;
 	if (r == 0)
 		return EXIT_RESUME;
+	/*
+	 * The IDT, a gate's stack or a TSS in MMIO: there is no instruction
+	 * to emulate, the access was the CPU's own event delivery.
+	 */
+	if (unlikely(vcpu->ev.inj))
+		return internal_error(vcpu, VMM_INTERNAL_ERROR_DELIVERY_EV,
+				      EXIT_REASON_EPT_VIOLATION,
+				      vcpu->fault_qual);
 	vmm_stat_inc(&vcpu->stats.ept_mmio);
 	return EXIT_MMIO;
 }
@@ -1095,7 +1055,10 @@ static int handle_ept_violation(struct vmm_vcpu *vcpu)
 {
 	vcpu->fault_qual = vmcs_readl(EXIT_QUALIFICATION);
 	vcpu->fault_gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-	reinject_vectoring();
+	vmm_events_exit(vcpu);
+	/* Bit 12: NMI unblocking due to IRET (SDM Vol. 3C 28.2.1). */
+	if (vcpu->fault_qual & BIT(12))
+		vmm_events_iret_fault();
 	vcpu->slow = ept_slow;
 	return EXIT_SLOW;
 }
@@ -1181,6 +1144,8 @@ static const exit_handler_t exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_extint,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = vmm_handle_irq_window,
+	[EXIT_REASON_NMI_WINDOW] = vmm_handle_nmi_window,
 	[EXIT_REASON_INIT_SIGNAL] = handle_resume,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
@@ -1226,6 +1191,7 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 		if (__ratelimit(&rs))
 			dump_vmcs(0);
 		vmm_stat_inc(&vcpu->stats.entry_failures);
+		vmm_events_cancel(vcpu);
 		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason =
 			vmcs_read32(VM_INSTRUCTION_ERROR);
@@ -1236,6 +1202,7 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
 		/* The guest state failed the entry checks (SDM 27.8). */
 		vmm_stat_inc(&vcpu->stats.entry_failures);
+		vmm_events_cancel(vcpu);
 		run->exit_reason = VMM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = reason & 0xffff;
 		run->fail_entry.cpu = raw_smp_processor_id();
@@ -1429,6 +1396,9 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 		rcu_note_context_switch(false);
 		vcpu->rcu_jiffies = jiffies;
 	}
+	/* After the last check that can abort the entry: the event goes in. */
+	if (unlikely(vcpu->ev.work))
+		vmm_events_inject(vcpu);
 	/* L1TF: flush what the host left in L1D, last thing before entry. */
 	if (unlikely(vmm_l1d_flush))
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
@@ -1496,8 +1466,13 @@ static int run_loop(struct vmm_vcpu *vcpu, const struct host_segs *hs)
 		}
 		stint_begin(vcpu, &st);
 		do {
-			int fail = vcpu_enter_exit(vcpu);
+			int fail;
 
+			if (unlikely(vcpu->ev.work) && vmm_events_stop(vcpu)) {
+				r = EXIT_USER;
+				break;
+			}
+			fail = vcpu_enter_exit(vcpu);
 			if (likely(fail >= 0))
 				r = handle_exit(vcpu, fail);
 			else
@@ -1576,6 +1551,7 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 
 	/* Userspace may have changed CR8 in the run structure. */
 	vcpu->cr8 = run->cr8 & 15;
+	vmm_events_run(vcpu);
 
 	if (vcpu->pending == VMM_PENDING_PIO_INS) {
 		vcpu->pending = VMM_PENDING_NONE;
@@ -1613,8 +1589,7 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 out:
 	run->cr8 = vcpu->cr8;
 	run->apic_base = vcpu->apic_base;
-	run->if_flag = 0;
-	run->ready_for_interrupt_injection = 0;
+	vmm_events_report(vcpu);
 	if (vcpu->sigmask_set) {
 		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
 		sigemptyset(&current->real_blocked);

@@ -10,6 +10,15 @@
 #include "vcpu.h"
 #include "xstate.h"
 
+/* What an exit handler asks of the loop. */
+enum {
+	EXIT_USER,	/* return to userspace; run->exit_reason is set */
+	EXIT_RESUME,	/* enter the guest again */
+	EXIT_SLOW,	/* call vcpu->slow() with preemption enabled */
+	EXIT_CHECK,	/* a signal or a reschedule is pending */
+	EXIT_MMIO,	/* emulate an MMIO access, outside the loop */
+};
+
 /* The mapping of a vCPU fd: the run structure, then the port I/O data. */
 #define VMM_RUN_PAGES		2
 #define VMM_PIO_OFFSET		PAGE_SIZE
@@ -49,9 +58,25 @@ static inline void vmm_xstate_update(struct vmm_vcpu *vcpu)
 int vmm_mmio_begin(struct vmm_vcpu *vcpu);
 int vmm_mmio_complete(struct vmm_vcpu *vcpu);
 
-/* run.c */
+/* event.c */
 void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
+void vmm_events_reset(struct vmm_vcpu *vcpu);
+void vmm_events_exit(struct vmm_vcpu *vcpu);
+void vmm_events_iret_fault(void);
+void vmm_events_inject(struct vmm_vcpu *vcpu);
+void vmm_events_cancel(struct vmm_vcpu *vcpu);
+bool vmm_events_stop(struct vmm_vcpu *vcpu);
+int vmm_handle_irq_window(struct vmm_vcpu *vcpu);
+int vmm_handle_nmi_window(struct vmm_vcpu *vcpu);
+void vmm_events_run(struct vmm_vcpu *vcpu);
+void vmm_events_report(struct vmm_vcpu *vcpu);
+void vmm_events_get_bitmap(struct vmm_vcpu *vcpu, u64 *bitmap);
+void vmm_events_set_bitmap(struct vmm_vcpu *vcpu, const u64 *bitmap);
+long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
+		      void __user *argp);
+
+/* run.c */
 void vmm_clear_interrupt_shadow(void);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);

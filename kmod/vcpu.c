@@ -439,6 +439,7 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmm_events_reset(vcpu);
 	/* The guest's TSC starts at 0. */
 	vmcs_write64(TSC_OFFSET, -rdtsc());
 	vcpu->dr6 = VMM_DR6_FIXED;
@@ -455,7 +456,8 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 static void vmcs_init(struct vmm_vcpu *vcpu)
 {
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, vmm_caps.pin_based);
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmm_caps.cpu_based);
+	vcpu->cpu_based = vmm_caps.cpu_based;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vcpu->cpu_based);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmm_caps.cpu_based2);
 	vmcs_write32(VM_EXIT_CONTROLS, vmm_caps.exit_ctls);
 	/*
@@ -568,6 +570,7 @@ static void sregs_read(struct vmm_vcpu *vcpu, struct vmm_sregs *s)
 	s->cr8 = vcpu->cr8;
 	s->efer = vmcs_read64(GUEST_IA32_EFER);
 	s->apic_base = vcpu->apic_base;
+	vmm_events_get_bitmap(vcpu, s->interrupt_bitmap);
 }
 
 /*
@@ -620,6 +623,7 @@ static int sregs_write(struct vmm_vcpu *vcpu, const struct vmm_sregs *s,
 	vcpu->apic_base = s->apic_base;
 	for (i = 0; pdptrs && i < 4; i++)
 		__vmcs_write(GUEST_PDPTR0 + 2 * i, pdptrs[i]);
+	vmm_events_set_bitmap(vcpu, s->interrupt_bitmap);
 	return 0;
 }
 
@@ -955,7 +959,7 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		break;
 	}
 	default:
-		r = -ENOTTY;
+		r = vmm_events_ioctl(vcpu, ioctl, argp);
 	}
 	mutex_unlock(&vcpu->mutex);
 	return r;

@@ -156,6 +156,20 @@ struct vmm_pio_string {
 	bool done;			/* this round ends the instruction */
 };
 
+/* Events between instructions (event.c describes them). */
+struct vmm_events {
+	u32 inj;			/* VM-entry interruption info, or 0 */
+	u32 inj_error;
+	u32 inj_len;			/* software events: instruction length */
+	u32 exc;			/* raised by the module, or 0 */
+	u32 exc_error;
+	int irq;			/* VMM_INTERRUPT's vector, or -1 */
+	u8 nmis;			/* VMM_NMIs waiting: 0..2 */
+	bool user_window;		/* run->request_interrupt_window */
+	bool triple_fault;		/* a fault while delivering #DF */
+	bool work;			/* any of the above */
+};
+
 struct vmm_vcpu {
 	struct vmm_entry_state es;	/* first: hot in the exit path */
 	bool launched;
@@ -166,6 +180,8 @@ struct vmm_vcpu {
 	u64 vmcs_pa;
 	struct vmm_run *run;
 	struct vmm_vm *vm;
+	struct vmm_events ev;
+	u32 cpu_based;			/* CPU_BASED_VM_EXEC_CONTROL */
 	u32 id;
 	u16 vpid;
 	struct mutex mutex;		/* one ioctl at a time */

@@ -91,6 +91,10 @@ long vmm_check_extension(unsigned long cap)
 	case VMM_CAP_READONLY_MEM:
 	case VMM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case VMM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case VMM_CAP_MP_STATE:
+	case VMM_CAP_USER_NMI:
+	case VMM_CAP_VCPU_EVENTS:
+	case VMM_CAP_INTR_SHADOW:
 		return 1;
 	case VMM_CAP_NR_VCPUS:
 	case VMM_CAP_MAX_VCPUS:

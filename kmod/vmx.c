@@ -161,9 +161,11 @@ int vmm_caps_probe(void)
 	/*
 	 * Pin-based: host interrupts and NMIs always leave the guest.
 	 * Interrupts are not acknowledged on exit; they stay pending and are
-	 * taken by the host as soon as it enables interrupts again.
+	 * taken by the host as soon as it enables interrupts again.  The
+	 * guest's own NMIs are virtual: the CPU tracks their blocking.
 	 */
-	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+			PIN_BASED_VIRTUAL_NMIS,
 			VMM_STATS_ON ? PIN_BASED_VMX_PREEMPTION_TIMER : 0,
 			true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				    MSR_IA32_VMX_PINBASED_CTLS,
@@ -184,13 +186,18 @@ int vmm_caps_probe(void)
 			CPU_BASED_CR8_LOAD_EXITING |
 			CPU_BASED_CR8_STORE_EXITING |
 			CPU_BASED_USE_TSC_OFFSETTING |
-			CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+			CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+			CPU_BASED_INTR_WINDOW_EXITING |
+			CPU_BASED_NMI_WINDOW_EXITING,
 			CPU_BASED_USE_MSR_BITMAPS,
 			true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 				    MSR_IA32_VMX_PROCBASED_CTLS,
 			&c->cpu_based, "processor-based");
 	if (r)
 		return r;
+	/* The windows must exist; they are opened per vCPU (event.c). */
+	c->cpu_based &= ~(CPU_BASED_INTR_WINDOW_EXITING |
+			  CPU_BASED_NMI_WINDOW_EXITING);
 	if (c->cpu_based & (CPU_BASED_CR3_LOAD_EXITING |
 			    CPU_BASED_CR3_STORE_EXITING)) {
 		/* Harmless but slow: handled as a plain CR access exit. */
