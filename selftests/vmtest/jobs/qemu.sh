@@ -92,22 +92,40 @@ run_qemu()
 	return 1
 }
 
-# strace_qemu: the vmm run again under strace, ioctls only: the
-# capabilities that KVM_CHECK_EXTENSION found missing, the ioctls that
-# failed and the last ones before QEMU stopped.
+# strace_qemu NAME: run QEMU again under strace, ioctls only, and show
+# the capabilities that KVM_CHECK_EXTENSION found missing, the ioctls
+# that failed, and the last ones before QEMU stopped; with "all", every
+# ioctl QEMU used, with its count, in the order of first use.
 strace_qemu()
 {
-	_s=/tmp/qemu-strace.log
-	rm -f $_s
-	qemu_cmd strace 0 timeout -s KILL "$QEMU_TIMEOUT" \
-		strace -f -qq -e trace=ioctl -o $_s \
+	_s=/tmp/qemu-$1.strace
+	rm -f "$_s"
+	_k=
+	[ "${2:-}" != all ] || _k=--kvm=vcpu
+	qemu_cmd "strace-$1" 0 timeout -s KILL "$QEMU_TIMEOUT" \
+		strace -f -qq $_k -e trace=ioctl -o "$_s" \
 		</dev/null >/dev/null 2>&1
-	echo "$(grep -c 'ioctl(' $_s) ioctls; KVM_CHECK_EXTENSION calls that returned 0:"
-	grep -E 'ioctl\(.*KVM_CHECK_EXTENSION.*= 0$' $_s | sed 's/^[0-9]* */  /' | sort | uniq -c
+	echo "$(grep -c 'ioctl(' "$_s") ioctls; KVM_CHECK_EXTENSION calls that returned 0:"
+	grep -E 'ioctl\(.*KVM_CHECK_EXTENSION.*= 0$' "$_s" |
+		sed 's/.*KVM_CHECK_EXTENSION, //; s/) = 0$//' | sort -u | sed 's/^/  /'
 	echo "failed ioctls:"
-	grep -E '= -1 ' $_s | sed 's/^[0-9]* */  /' | sort | uniq -c | head -n 30
-	echo "the last ioctls:"
-	tail -n 12 $_s | sed 's/^/  /'
+	grep -E '= -1 ' "$_s" | sed 's/^[0-9]* *ioctl([0-9]*, /  /' | sort | uniq -c | head -n 30
+	if [ "${2:-}" = all ]; then
+		echo "every ioctl, with its count, in the order of first use:"
+		sed -n 's/^[0-9]* *ioctl([0-9]*, \([A-Z0-9_]*\).*/\1/p' "$_s" |
+			awk '!($0 in n) { o[++k] = $0 } { n[$0]++ }
+				END { for (i = 1; i <= k; i++) printf "  %6d %s\n", n[o[i]], o[i] }'
+		echo "KVM_ENABLE_CAP:"
+		grep 'KVM_ENABLE_CAP' "$_s" | sed 's/^[0-9]* *ioctl([0-9]*, /  /' | sort | uniq -c
+		echo "KVM_RUN exit reasons:"
+		grep 'KVM_RUN' "$_s" | grep -o 'KVM_EXIT_[A-Z0-9_]*' | sort | uniq -c | sort -rn
+		echo "KVM_CHECK_EXTENSION, every capability asked for and the answer:"
+		grep -E 'KVM_CHECK_EXTENSION' "$_s" |
+			sed 's/.*KVM_CHECK_EXTENSION, //; s/) *= */ = /' | awk '!($0 in s) { s[$0]; print "  " $0 }'
+	else
+		echo "the last ioctls:"
+		tail -n 12 "$_s" | sed 's/^/  /'
+	fi
 }
 
 tap_begin
@@ -125,7 +143,7 @@ if [ -c /dev/kvm ] && vmm_loaded; then
 	tap_run "qemu on vmm: the guest reaches user space and powers off" run_qemu vmm
 	if [ "$(cat "$tap_rcfile")" != 0 ]; then
 		tap_diag "the same under strace, what vmm lacks for QEMU:"
-		strace_qemu 2>&1 | sed 's/^/# /'
+		strace_qemu vmm 2>&1 | sed 's/^/# /'
 	fi
 else
 	tap_fail "qemu on vmm: the guest reaches user space and powers off"
@@ -136,6 +154,12 @@ if [ -c /dev/kvm ] && [ -d /sys/module/kvm_intel ]; then
 	tap_run "qemu on kvm: the guest reaches user space and powers off" run_qemu kvm
 else
 	tap_fail "qemu on kvm: the guest reaches user space and powers off"
+fi
+# vmtest.qemu_strace=1 on the kernel command line (VMTEST_CMDLINE): every
+# ioctl QEMU uses with KVM, the list of what vmm has to offer.
+if grep -q -w 'vmtest.qemu_strace=1' /proc/cmdline && [ -d /sys/module/kvm_intel ]; then
+	tap_diag "QEMU on kvm under strace:"
+	strace_qemu kvm all 2>&1 | sed 's/^/# /'
 fi
 tap_run "rmmod kvm-intel kvm irqbypass" kvm_unload
 tap_end
