@@ -115,8 +115,6 @@ strace_qemu()
 		sed -n 's/^[0-9]* *ioctl([0-9]*, \([A-Z0-9_]*\).*/\1/p' "$_s" |
 			awk '!($0 in n) { o[++k] = $0 } { n[$0]++ }
 				END { for (i = 1; i <= k; i++) printf "  %6d %s\n", n[o[i]], o[i] }'
-		echo "KVM_ENABLE_CAP:"
-		grep 'KVM_ENABLE_CAP' "$_s" | sed 's/^[0-9]* *ioctl([0-9]*, /  /' | sort | uniq -c
 		echo "KVM_RUN exit reasons:"
 		grep 'KVM_RUN' "$_s" | grep -o 'KVM_EXIT_[A-Z0-9_]*' | sort | uniq -c | sort -rn
 		echo "KVM_CHECK_EXTENSION, every capability asked for and the answer:"
