@@ -77,7 +77,12 @@ parse_args()
 
 	[[ $CPUS =~ ^[1-8]$ ]] || die "--cpus: 1 or 2 (up to 8 accepted)"
 	# KASAN's shadow, its quarantine and kmemleak's pool need room.
-	[ -n "$MEM" ] || { [ "$KERNEL" = debug ] && MEM=768 || MEM=512; }
+	# QEMU's guest gets 128 MiB inside, QEMU and its libraries ~50 MB.
+	if [ -z "$MEM" ]; then
+		MEM=512
+		[ "$KERNEL" != debug ] || MEM=768
+		[ "$JOB" != qemu ] || MEM=1024
+	fi
 	[[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 128 ] || die "--mem: MiB, at least 128"
 	[[ -z $TIMEOUT || $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout: seconds"
 	[[ -z $TESTS || $TESTS =~ ^[A-Za-z0-9_.,-]+$ ]] || die "--tests: names from selftests/tests.list, comma-separated"
@@ -199,6 +204,8 @@ setup()
 	pkg_install bochs bochsbios vgabios busybox-static cpio isolinux \
 		syslinux-common xorriso xz-utils gzip kmod make gcc libc6-dev binutils \
 		pkg-config libnl-3-dev libnl-genl-3-dev
+	# The qemu job's payload, installed for that job only.
+	[ "$JOB" != qemu ] || pkg_install qemu-system-x86 strace
 	resolve_kernel
 
 	WORK=${VMTEST_DIR:-/tmp/vmtest-$VER-$CPUS}
@@ -281,6 +288,31 @@ build()
 
 # ---------------------------------------------------------------- image
 
+# The qemu job (jobs/qemu.sh): Debian's qemu-system-x86_64 and strace in
+# /vmm/bin (make_initramfs adds their libraries), in /vmm/qemu the
+# firmware QEMU loads for "-M pc -nodefaults -kernel" (its -L directory),
+# the guest kernel (the emulated host's own) and the guest's initramfs
+# (busybox-static and qemu-guest-init).
+stage_qemu()
+{
+	local f g=$WORK/qemu-guest
+	mkdir -p "$STAGE/vmm/qemu/firmware"
+	cp /usr/bin/qemu-system-x86_64 /usr/bin/strace "$STAGE/vmm/bin/"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+		/usr/share/qemu/kvmvapic.bin; do
+		[ -f "$f" ] || die "no $f (package qemu-system-x86 and its dependencies)"
+		cp -L "$f" "$STAGE/vmm/qemu/firmware/"
+	done
+	cp "$KIMAGE" "$STAGE/vmm/qemu/vmlinuz"
+	rm -rf "$g" && mkdir -p "$g"/{bin,dev,proc}
+	cp /bin/busybox "$g/bin/busybox"
+	ln -s busybox "$g/bin/sh"
+	install -m 755 "$HERE/qemu-guest-init" "$g/init"
+	(cd "$g" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$STAGE/vmm/qemu/guest.cpio.gz"
+	rm -rf "$g"
+}
+
 # Copy what ldd says FILE needs (shared libraries, the dynamic loader) to
 # the same paths under the stage.
 stage_deps()
@@ -347,6 +379,8 @@ make_initramfs()
 			say "warning: no $src in the kernel package"
 		fi
 	done
+
+	[ "$JOB" != qemu ] || stage_qemu
 
 	# Programs and their libraries; bash for scripts that ask for it
 	while IFS= read -r -d '' f; do
