@@ -9,11 +9,20 @@
  *    and the registers, RIP, RFLAGS, XMM or guest RAM afterwards;
  *  - ALU flags cross-checked against the host CPU executing the same
  *    operation, for edge values and random ones;
+ *  - LODS, SCAS and CMPS (every size, REP/REPE/REPNE, DF, address size
+ *    32 or 64, FS override) run element by element to the end, with the
+ *    MMIO side(s) answered from ordinary memory, against the host CPU
+ *    executing the same bytes on that memory: RAX, RCX, RSI, RDI, flags;
  *  - every one- and two-byte opcode in each mode with random trailing
  *    bytes: length at most 15, the state machine ends, no access is
  *    larger than 8 bytes.
  */
 #include <stdlib.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <asm/prctl.h>
 
 #include "test_util.h"
 #include "emulate.h"
@@ -1261,6 +1270,230 @@ static bool alu_vs_native(unsigned int op, unsigned int lg, u64 a, u64 b,
 	return true;
 }
 
+/* ---- string instructions against the host CPU ---- */
+
+#define STR_ELEMS	48
+#define STR_MAP		0x2000
+#define STR_SRC		0x200		/* offsets in the mapping */
+#define STR_DST		0x1200
+#define STR_TRIALS	3000
+
+struct str_regs {
+	u64 rax, rcx, rsi, rdi, rflags;
+};
+
+static u8 *str_mem;		/* below 4 GiB: address size 32 works too */
+static u8 *str_code;		/* executable: the instruction, then RET */
+static u64 str_fsbase;
+
+/* Reads of "MMIO" and of "RAM" alike come from str_mem. */
+static int str_read(void *opaque, u64 la, void *buf, unsigned int len)
+{
+	(void)opaque;
+	if (la < (uintptr_t)str_mem || la + len > (uintptr_t)str_mem + STR_MAP)
+		return -1;
+	memcpy(buf, (void *)(uintptr_t)la, len);
+	return 0;
+}
+
+static const struct emu_ops str_ops = { .read_mem = str_read };
+
+/* Run the bytes at str_code on the host CPU with the registers in r. */
+static void str_native(struct str_regs *r)
+{
+	u64 a = r->rax, cx = r->rcx, si = r->rsi, di = r->rdi, f = r->rflags;
+
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+			 "push %[f]\n\t"
+			 "popf\n\t"
+			 "call *%[fn]\n\t"
+			 "pushf\n\t"
+			 "pop %[f]\n\t"
+			 "cld\n\t"
+			 "lea 128(%%rsp), %%rsp"
+			 : "+a" (a), "+c" (cx), "+S" (si), "+D" (di), [f] "+r" (f)
+			 : [fn] "r" (str_code)
+			 : "cc", "memory");
+	r->rax = a;
+	r->rcx = cx;
+	r->rsi = si;
+	r->rdi = di;
+	r->rflags = f;
+}
+
+/*
+ * Emulate the instruction as the module does: one element per round,
+ * the guest re-executing it while RIP stays.  Returns the rounds, or 0
+ * with why filled in.
+ */
+static unsigned int str_emulate(const u8 *code, unsigned int len,
+				struct str_regs *r, char *why, size_t whylen)
+{
+	struct emu_ctxt c;
+	enum emu_status st;
+	unsigned int rounds;
+	u8 buf[8];
+
+	for (rounds = 1; rounds <= STR_ELEMS + 2; rounds++) {
+		emu_init(&c, 64, &str_ops, NULL);
+		c.gpr[EMU_RAX] = r->rax;
+		c.gpr[EMU_RCX] = r->rcx;
+		c.gpr[EMU_RSI] = r->rsi;
+		c.gpr[EMU_RDI] = r->rdi;
+		c.seg_base[EMU_SEG_FS] = str_fsbase;
+		c.rip = 0x1000;
+		c.rflags = r->rflags;
+		c.movs_mmio = (u8)(1 + rnd() % 3);
+		if (emu_decode(&c, code, len) != EMU_OK || c.insn.len != len)
+			break;
+		st = emu_start(&c);
+		while (st == EMU_ACCESS) {
+			if (c.access.write ||
+			    str_read(NULL, c.access.la, buf, c.access.size))
+				break;
+			st = emu_complete(&c, buf);
+		}
+		if (st != EMU_DONE) {
+			snprintf(why, whylen, "round %u: %s", rounds,
+				 emu_status_name(st));
+			return 0;
+		}
+		r->rax = c.gpr[EMU_RAX];
+		r->rcx = c.gpr[EMU_RCX];
+		r->rsi = c.gpr[EMU_RSI];
+		r->rdi = c.gpr[EMU_RDI];
+		r->rflags = c.rflags;
+		if (c.rip != 0x1000)
+			return c.rip == 0x1000 + len ? rounds : 0;
+	}
+	snprintf(why, whylen, "no end after %u rounds", rounds - 1);
+	return 0;
+}
+
+static u8 str_byte(void)
+{
+	static const u8 v[] = { 0x00, 0x01, 0x0f, 0x10, 0x7f, 0x80, 0xff };
+
+	return v[rnd() % ARRAY_SIZE(v)];
+}
+
+/* kind: 0 LODS, 1 SCAS, 2 CMPS; lg: log2 of the operand size. */
+static bool str_vs_native(unsigned int kind, unsigned int lg, char *why,
+			  size_t whylen)
+{
+	static const u8 ops[3] = { 0xac, 0xae, 0xa6 };
+	static const char *const pfx_name[3] = { "", "rep(e) ", "repne " };
+	unsigned int size = 1u << lg, trial, n, i, pfx, rounds;
+	u64 src = (uintptr_t)str_mem + STR_SRC, dst = (uintptr_t)str_mem + STR_DST;
+	u64 mask = ARITH_MASK | DF;
+	struct str_regs in, nat, emu;
+	bool a32, fs, df;
+	u8 code[8];
+
+	for (trial = 0; trial < STR_TRIALS; trial++) {
+		pfx = (unsigned int)(rnd() % 3);
+		a32 = rnd() & 1;
+		df = rnd() & 1;
+		fs = !(rnd() & 3) && !a32;
+		n = 0;
+		if (fs)
+			code[n++] = 0x64;
+		if (a32)
+			code[n++] = 0x67;
+		if (pfx)
+			code[n++] = pfx == 1 ? 0xf3 : 0xf2;
+		if (lg == 1)
+			code[n++] = 0x66;
+		if (lg == 3)
+			code[n++] = 0x48;
+		code[n++] = (u8)(ops[kind] | (lg ? 1 : 0));
+		memcpy(str_code, code, n);
+		str_code[n] = 0xc3;	/* ret */
+
+		/* Equal runs for REPE, independent data for REPNE. */
+		for (i = 0; i < STR_ELEMS * 8; i++)
+			str_mem[STR_SRC + i] = str_byte();
+		if (rnd() & 1) {
+			memcpy(str_mem + STR_DST, str_mem + STR_SRC, STR_ELEMS * 8);
+			for (i = (unsigned int)(rnd() % 3); i; i--)
+				str_mem[STR_DST + rnd() % (STR_ELEMS * 8)] =
+					str_byte();
+		} else {
+			for (i = 0; i < STR_ELEMS * 8; i++)
+				str_mem[STR_DST + i] = str_byte();
+		}
+
+		in.rax = rnd();
+		if (kind == 1 && (rnd() & 1))
+			memcpy(&in.rax, str_mem + STR_DST, size);
+		in.rcx = pfx ? rnd() % 24 : rnd();
+		if (pfx && !(rnd() % 8))
+			in.rcx = 0;
+		in.rsi = src + (df ? (STR_ELEMS - 1) * size : 0);
+		in.rdi = dst + (df ? (STR_ELEMS - 1) * size : 0);
+		if (fs)
+			in.rsi -= str_fsbase;
+		if (a32) {
+			/* ignored above bit 31, cleared when written */
+			in.rsi |= rnd() << 32;
+			in.rdi |= rnd() << 32;
+			if (pfx)
+				in.rcx |= rnd() << 32;
+		}
+		in.rflags = FL(rnd() & ARITH_MASK) | (df ? DF : 0);
+
+		nat = in;
+		str_native(&nat);
+		emu = in;
+		rounds = str_emulate(code, n, &emu, why, whylen);
+		if (!rounds ||
+		    emu.rax != nat.rax || emu.rcx != nat.rcx ||
+		    emu.rsi != nat.rsi || emu.rdi != nat.rdi ||
+		    ((emu.rflags ^ nat.rflags) & mask) ||
+		    ((emu.rflags ^ in.rflags) & ~mask)) {
+			size_t l = strlen(why);
+
+			snprintf(why + l, whylen - l,
+				 "%s%s%s%s%s%c DF=%d rcx=%#llx: emulated rax %#llx rcx %#llx rsi %#llx rdi %#llx fl %#llx; native %#llx %#llx %#llx %#llx %#llx",
+				 l ? "; " : "", fs ? "fs " : "", a32 ? "a32 " : "",
+				 pfx_name[pfx], kind == 0 ? "lods" :
+				 kind == 1 ? "scas" : "cmps", "bwlq"[lg], df,
+				 (unsigned long long)in.rcx,
+				 (unsigned long long)emu.rax,
+				 (unsigned long long)emu.rcx,
+				 (unsigned long long)emu.rsi,
+				 (unsigned long long)emu.rdi,
+				 (unsigned long long)(emu.rflags & mask),
+				 (unsigned long long)nat.rax,
+				 (unsigned long long)nat.rcx,
+				 (unsigned long long)nat.rsi,
+				 (unsigned long long)nat.rdi,
+				 (unsigned long long)(nat.rflags & mask));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool str_setup(void)
+{
+	void *m, *x;
+
+	m = mmap(NULL, STR_MAP, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	x = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || x == MAP_FAILED)
+		return false;
+	str_mem = m;
+	str_code = x;
+	memset(str_code, 0xcc, 4096);
+	/* Written once per trial: keep it writable and executable. */
+	if (mprotect(str_code, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
+	return !syscall(SYS_arch_prctl, ARCH_GET_FS, &str_fsbase);
+}
+
 /* ---- every opcode with random trailing bytes ---- */
 
 static bool sweep_mode(unsigned int mode, char *why, size_t whylen)
@@ -1368,7 +1601,7 @@ int main(void)
 	unsigned int i, op, lg, k, fails;
 	unsigned int modes[3] = { 16, 32, 64 };
 
-	tap_plan((unsigned int)ARRAY_SIZE(cases) + 9 * 4 + 3 + 1);
+	tap_plan((unsigned int)ARRAY_SIZE(cases) + 9 * 4 + 3 * 4 + 3 + 1);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		bool ok;
@@ -1398,6 +1631,21 @@ int main(void)
 			tap_check(!fails, "ALU op %u size %u vs host CPU%s%s",
 				  op, 1u << lg, fails ? ": " : "",
 				  fails ? why : "");
+		}
+	}
+
+	if (!str_setup())
+		tap_bail("no memory below 4 GiB or no executable page");
+	for (op = 0; op < 3; op++) {
+		for (lg = 0; lg < 4; lg++) {
+			bool ok;
+
+			why[0] = 0;
+			ok = str_vs_native(op, lg, why, sizeof(why));
+			tap_check(ok, "%s size %u, %u random forms vs host CPU%s%s",
+				  op == 0 ? "LODS" : op == 1 ? "SCAS" : "CMPS",
+				  1u << lg, STR_TRIALS, ok ? "" : ": ",
+				  ok ? "" : why);
 		}
 	}
 
