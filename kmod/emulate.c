@@ -867,7 +867,7 @@ static enum emu_status string_done(struct emu_ctxt *c)
 {
 	struct emu_insn *in = &c->insn;
 	u64 delta = (c->rflags & EMU_FLAG_DF) ? -(u64)in->opsize : in->opsize;
-	bool zf;
+	bool zf, repe = in->rep == 0xf3;
 
 	if (in->kind != K_STOS && in->kind != K_SCAS)
 		set_addr_reg(c, EMU_RSI, c->gpr[EMU_RSI] + delta);
@@ -879,7 +879,7 @@ static enum emu_status string_done(struct emu_ctxt *c)
 			return finish(c);
 		if (in->kind == K_CMPS || in->kind == K_SCAS) {
 			zf = c->rflags & EMU_FLAG_ZF;
-			if (zf != (in->rep == 0xf3))
+			if (zf != repe)
 				return finish(c);
 		}
 		c->state = S_IDLE;

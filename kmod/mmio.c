@@ -30,8 +30,11 @@ static int emu_read_mem(void *opaque, u64 la, void *buf, unsigned int len)
 	u64 gpa;
 	u32 pf;
 
-	if (offset_in_page(la) + len > PAGE_SIZE)
-		return -EIO;	/* an element never straddles a page */
+	/* An element straddling a page: not emulated (no #PF to give). */
+	if (offset_in_page(la) + len > PAGE_SIZE) {
+		vcpu->emu_failed = true;
+		return -EIO;
+	}
 	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, false, &gpa, &pf)) {
 		vcpu->pf_gva = la;
 		vcpu->pf_error = pf;
@@ -52,8 +55,10 @@ static int emu_write_mem(void *opaque, u64 la, const void *buf,
 	u64 gpa;
 	u32 pf;
 
-	if (offset_in_page(la) + len > PAGE_SIZE)
+	if (offset_in_page(la) + len > PAGE_SIZE) {
+		vcpu->emu_failed = true;
 		return -EIO;
+	}
 	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, true, &gpa, &pf)) {
 		vcpu->pf_gva = la;
 		vcpu->pf_error = pf;
