@@ -23,6 +23,9 @@ enum {
 	K_XCHG,		/* [mem] <-> reg */
 	K_STOS,		/* ES:[rDI] <- rAX */
 	K_MOVS,		/* ES:[rDI] <- seg:[rSI] */
+	K_LODS,		/* rAX <- seg:[rSI] */
+	K_SCAS,		/* flags of rAX - ES:[rDI] */
+	K_CMPS,		/* flags of seg:[rSI] - ES:[rDI] */
 	K_SSE_LOAD,	/* xmm <- [mem], 16 bytes */
 	K_SSE_STORE,	/* [mem] <- xmm, 16 bytes */
 };
@@ -394,9 +397,24 @@ static enum emu_status classify(struct emu_ctxt *c, bool op66,
 		in->kind = K_MOVS;
 		*modrm_needed = false;
 		break;
+	case 0xa6:
+	case 0xa7:
+		in->kind = K_CMPS;
+		*modrm_needed = false;
+		break;
 	case 0xaa:
 	case 0xab:
 		in->kind = K_STOS;
+		*modrm_needed = false;
+		break;
+	case 0xac:
+	case 0xad:
+		in->kind = K_LODS;
+		*modrm_needed = false;
+		break;
+	case 0xae:
+	case 0xaf:
+		in->kind = K_SCAS;
 		*modrm_needed = false;
 		break;
 	case 0xc6:
@@ -520,7 +538,15 @@ static void set_insn_flags(struct emu_insn *in)
 		in->flags |= EMU_INSN_WRITE | EMU_INSN_STRING;
 		break;
 	case K_MOVS:
-		in->flags |= EMU_INSN_READ | EMU_INSN_WRITE | EMU_INSN_STRING;
+		in->flags |= EMU_INSN_READ | EMU_INSN_WRITE | EMU_INSN_STRING |
+			     EMU_INSN_TWO_MEM;
+		break;
+	case K_CMPS:
+		in->flags |= EMU_INSN_READ | EMU_INSN_STRING | EMU_INSN_TWO_MEM;
+		break;
+	case K_LODS:
+	case K_SCAS:
+		in->flags |= EMU_INSN_READ | EMU_INSN_STRING;
 		break;
 	case K_ALU:
 		in->flags |= EMU_INSN_READ;
@@ -683,10 +709,17 @@ opcode:
 	/* The memory operand's address. */
 	switch (in->kind) {
 	case K_STOS:
+	case K_SCAS:
+		/* ES:rDI, which no prefix overrides */
 		ea = c->gpr[EMU_RDI] & amask;
 		in->seg = EMU_SEG_ES;
 		break;
+	case K_LODS:
+		ea = c->gpr[EMU_RSI] & amask;
+		in->seg = seg_override >= 0 ? (u8)seg_override : EMU_SEG_DS;
+		break;
 	case K_MOVS:
+	case K_CMPS:
 		ea = c->gpr[EMU_RSI] & amask;
 		in->seg = seg_override >= 0 ? (u8)seg_override : EMU_SEG_DS;
 		in->dst_ea = c->gpr[EMU_RDI] & amask;
@@ -711,7 +744,7 @@ opcode:
 	}
 	in->ea = ea;
 	in->la = linear(c, in->seg, ea);
-	if (in->kind == K_STOS) {
+	if (in->kind == K_STOS || in->kind == K_SCAS) {
 		in->dst_ea = in->ea;
 		in->dst_la = in->la;
 	}
@@ -821,23 +854,84 @@ static u64 src_val(const struct emu_ctxt *c)
 	return in->has_imm ? in->imm : get_reg(c, in->reg, in->opsize);
 }
 
-/* A string element is done: step rSI/rDI, count, maybe move RIP. */
+/*
+ * A string element is done: step rSI and rDI (those the instruction
+ * uses) by the operand size, downwards with DF; under REP count it in
+ * rCX and leave RIP on the instruction while elements remain.  REPE
+ * (F3) and REPNE (F2) CMPS and SCAS also end when the element just
+ * compared leaves ZF 0 and 1 respectively (SDM Vol. 2B, REP/REPE/REPNE:
+ * the count is tested before ZF, and both after the element).  The
+ * other string instructions take F2 as REP.
+ */
 static enum emu_status string_done(struct emu_ctxt *c)
 {
 	struct emu_insn *in = &c->insn;
 	u64 delta = (c->rflags & EMU_FLAG_DF) ? -(u64)in->opsize : in->opsize;
+	bool zf, repe = in->rep == 0xf3;
 
-	if (in->kind == K_MOVS)
+	if (in->kind != K_STOS && in->kind != K_SCAS)
 		set_addr_reg(c, EMU_RSI, c->gpr[EMU_RSI] + delta);
-	set_addr_reg(c, EMU_RDI, c->gpr[EMU_RDI] + delta);
+	if (in->kind != K_LODS)
+		set_addr_reg(c, EMU_RDI, c->gpr[EMU_RDI] + delta);
 	if (in->flags & EMU_INSN_REP) {
 		set_addr_reg(c, EMU_RCX, c->gpr[EMU_RCX] - 1);
-		if (c->gpr[EMU_RCX] & size_mask(in->addrsize)) {
-			c->state = S_IDLE;
-			return EMU_DONE;	/* RIP stays: next element */
+		if (!(c->gpr[EMU_RCX] & size_mask(in->addrsize)))
+			return finish(c);
+		if (in->kind == K_CMPS || in->kind == K_SCAS) {
+			zf = c->rflags & EMU_FLAG_ZF;
+			if (zf != repe)
+				return finish(c);
 		}
+		c->state = S_IDLE;
+		return EMU_DONE;	/* RIP stays: next element */
 	}
 	return finish(c);
+}
+
+/*
+ * CMPS: c->val[0] is the source operand (seg:rSI), c->val[1] the
+ * destination (ES:rDI).  The one in RAM is read first, so that a #PF on
+ * it comes before any MMIO access has been made; with both in MMIO the
+ * source is read first, as the SDM lists the operands.
+ */
+static enum emu_status cmps_start(struct emu_ctxt *c)
+{
+	const struct emu_ops *ops = c->ops;
+	struct emu_insn *in = &c->insn;
+	bool src_mmio = c->movs_mmio == EMU_MOVS_SRC;
+	u8 buf[8];
+	u64 la;
+
+	if (c->movs_mmio == EMU_MOVS_BOTH)
+		return req_access(c, in->la, in->mem_size, false, 0);
+	if (c->movs_mmio != EMU_MOVS_SRC && c->movs_mmio != EMU_MOVS_DST)
+		return EMU_UNHANDLED;
+	if (!ops || !ops->read_mem)
+		return EMU_UNHANDLED;
+	la = src_mmio ? in->dst_la : in->la;
+	memset(buf, 0, sizeof(buf));
+	if (ops->read_mem(c->opaque, la, buf, in->mem_size))
+		return raise_pf(c, la, false);
+	c->val[src_mmio] = load_le(buf, in->mem_size);
+	return req_access(c, src_mmio ? in->la : in->dst_la, in->mem_size,
+			  false, 0);
+}
+
+/* CMPS: an MMIO operand v has been read. */
+static enum emu_status cmps_read_done(struct emu_ctxt *c, u64 v)
+{
+	struct emu_insn *in = &c->insn;
+	u64 flags;
+
+	if (c->movs_mmio == EMU_MOVS_BOTH && c->step == 0) {
+		c->val[0] = v;
+		c->step = 1;
+		return req_access(c, in->dst_la, in->mem_size, false, 0);
+	}
+	c->val[c->movs_mmio != EMU_MOVS_SRC] = v;
+	alu(ALU_SUB, c->val[0], c->val[1], in->opsize, c->rflags, &flags);
+	set_flags(c, flags);
+	return string_done(c);
 }
 
 enum emu_status emu_start(struct emu_ctxt *c)
@@ -868,7 +962,14 @@ enum emu_status emu_start(struct emu_ctxt *c)
 	case K_STOS:
 		return req_access(c, in->la, in->mem_size, true,
 			      get_reg(c, EMU_RAX, in->opsize));
+	case K_LODS:
+	case K_SCAS:
+		return req_access(c, in->la, in->mem_size, false, 0);
+	case K_CMPS:
+		return cmps_start(c);
 	case K_MOVS:
+		if (c->movs_mmio == EMU_MOVS_BOTH)
+			return req_access(c, in->la, in->mem_size, false, 0);
 		if (c->movs_mmio == EMU_MOVS_SRC) {
 			if (!ops || !ops->write_mem)
 				return EMU_UNHANDLED;
@@ -936,7 +1037,7 @@ enum emu_status emu_complete(struct emu_ctxt *c, const void *data)
 	const struct emu_ops *ops = c->ops;
 	struct emu_insn *in = &c->insn;
 	u8 buf[16];
-	u64 v = 0;
+	u64 v = 0, flags;
 
 	if (c->state != S_ACCESS)
 		return EMU_BAD_CALL;
@@ -972,7 +1073,21 @@ enum emu_status emu_complete(struct emu_ctxt *c, const void *data)
 		return finish(c);
 	case K_STOS:
 		return string_done(c);
+	case K_LODS:
+		set_reg(c, EMU_RAX, in->opsize, v);
+		return string_done(c);
+	case K_SCAS:
+		alu(ALU_SUB, get_reg(c, EMU_RAX, in->opsize), v, in->opsize,
+		    c->rflags, &flags);
+		set_flags(c, flags);
+		return string_done(c);
+	case K_CMPS:
+		return cmps_read_done(c, v);
 	case K_MOVS:
+		if (c->movs_mmio == EMU_MOVS_BOTH && c->step == 0) {
+			c->step = 1;
+			return req_access(c, in->dst_la, in->mem_size, true, v);
+		}
 		if (c->movs_mmio == EMU_MOVS_SRC) {
 			store_le(buf, in->mem_size, v);
 			if (ops->write_mem(c->opaque, in->dst_la, buf,

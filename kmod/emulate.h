@@ -13,8 +13,9 @@
  *	copy the GPRs, RIP, RFLAGS and segment bases into c
  *	fetch up to 15 bytes at CS:RIP
  *	st = emu_decode(&c, bytes, n);		EMU_NEED_MORE: fetch more
- *	check c.insn.la (and c.insn.dst_la for MOVS) against the faulting
- *	address; for MOVS set c.movs_mmio to the side that is MMIO
+ *	check c.insn.la (and c.insn.dst_la for MOVS and CMPS) against the
+ *	faulting address; for MOVS and CMPS (EMU_INSN_TWO_MEM) set
+ *	c.movs_mmio to the side or sides that are MMIO
  *	st = emu_start(&c);
  *	while (st == EMU_ACCESS) {
  *		perform c.access (an exit to userspace: size <= 8 bytes,
@@ -33,8 +34,15 @@
  * caller may abandon an instruction at any earlier point.  A REP string
  * instruction is emulated one element per decode/start/complete round:
  * RCX and RSI/RDI step, and RIP moves past the instruction only when
- * the count reaches zero, so the guest re-executes it for the next
+ * the count reaches zero (or, for REPE/REPNE CMPS and SCAS, when ZF
+ * ends the repetition), so the guest re-executes it for the next
  * element.
+ *
+ * Covered: MOV loads and stores (incl. moffs and imm), MOVZX/MOVSX/
+ * MOVSXD, ADD OR ADC SBB AND SUB XOR CMP with a memory operand, TEST,
+ * XCHG, the 128-bit SSE moves MOVUPS/MOVUPD/MOVAPS/MOVAPD/MOVDQU/
+ * MOVDQA, and the string instructions STOS, LODS, SCAS, MOVS and CMPS,
+ * single or with REP/REPE/REPNE, every operand and address size.
  *
  * Not modelled: segment limit and access-rights checks, alignment
  * checking (EFLAGS.AC), the atomicity of LOCKed read-modify-write
@@ -103,27 +111,34 @@ enum emu_status {
 	EMU_BAD_CALL,	/* API misuse: call out of sequence */
 };
 
-/* c->movs_mmio: which side of a MOVS is the MMIO access. */
+/*
+ * c->movs_mmio: which operands of a MOVS or CMPS are MMIO (a bit mask).
+ * An operand that is not MMIO is memory, accessed with read_mem (and
+ * write_mem for the destination of MOVS).
+ */
 enum {
 	EMU_MOVS_UNSET,		/* emu_start() fails with EMU_UNHANDLED */
 	EMU_MOVS_SRC,		/* source seg:rSI is MMIO, ES:rDI is memory */
 	EMU_MOVS_DST,		/* ES:rDI is MMIO, source seg:rSI is memory */
+	EMU_MOVS_BOTH,		/* both are MMIO: two accesses per element */
 };
 
 /* c->insn.flags */
 #define EMU_INSN_READ		0x01	/* reads the memory operand */
 #define EMU_INSN_WRITE		0x02	/* writes the memory operand */
-#define EMU_INSN_STRING		0x04	/* STOS or MOVS */
+#define EMU_INSN_STRING		0x04	/* STOS, LODS, SCAS, MOVS or CMPS */
 #define EMU_INSN_REP		0x08	/* with a REP prefix */
 #define EMU_INSN_LOCK		0x10	/* with a LOCK prefix */
 #define EMU_INSN_SSE		0x20	/* a 128-bit SSE move */
+#define EMU_INSN_TWO_MEM	0x40	/* MOVS, CMPS: operands at la, dst_la */
 
 /*
  * Callbacks.  read_mem/write_mem access guest memory (RAM, not MMIO) at a
  * guest-linear address: they translate through the guest's page tables
  * and return 0, or nonzero if the access must fault (the emulator then
  * returns EMU_EXCEPTION with #PF; the callback may record the exact
- * address and error code in its opaque data).  Only MOVS uses them.
+ * address and error code in its opaque data).  Only MOVS and CMPS use
+ * them, for an operand that is not MMIO.
  * get_xmm/set_xmm read and write the guest's XMM register reg (0-15),
  * 16 bytes, little-endian.  Only the SSE moves use them.  A NULL callback
  * makes the instructions needing it EMU_UNHANDLED.
@@ -147,7 +162,7 @@ struct emu_insn {
 	u16 opcode;	/* one-byte opcode, or 0x0f00 | second byte */
 	u64 ea;		/* effective address (offset) of the memory operand */
 	u64 la;		/* its linear address: segment base + ea */
-	u64 dst_ea;	/* MOVS only: destination ES:rDI offset ... */
+	u64 dst_ea;	/* MOVS, CMPS: destination ES:rDI offset ... */
 	u64 dst_la;	/* ... and linear address; la/ea is the source */
 
 	/* Private to the emulator. */
@@ -231,7 +246,8 @@ enum emu_status emu_decode(struct emu_ctxt *c, const u8 *bytes,
  * Call once after emu_decode() returned EMU_OK.  Returns EMU_ACCESS with
  * the first MMIO access in c->access, EMU_DONE if the instruction needs
  * no access (REP with a zero count), EMU_EXCEPTION (#GP(0) for a
- * misaligned MOVAPS/MOVAPD/MOVDQA, #PF if read_mem failed for MOVS), or
+ * misaligned MOVAPS/MOVAPD/MOVDQA, #PF if read_mem failed for MOVS or
+ * CMPS: the operand in memory is read before any MMIO access), or
  * EMU_UNHANDLED.
  */
 enum emu_status emu_start(struct emu_ctxt *c);
@@ -242,7 +258,8 @@ enum emu_status emu_start(struct emu_ctxt *c);
  *	ignored for a write
  *
  * Returns EMU_ACCESS with the next access (the write of a read-modify-
- * write instruction, the second half of a 16-byte access), EMU_DONE with
+ * write instruction, the second half of a 16-byte access, the second
+ * operand of a MOVS or CMPS with both in MMIO), EMU_DONE with
  * the registers, RIP and RFLAGS updated in c, or EMU_EXCEPTION (#PF if
  * write_mem failed for a MOVS from MMIO: the MMIO read has been done).
  */

@@ -8,6 +8,9 @@
  * access is one exit to userspace, and the next VMM_RUN hands the data
  * back and continues.  This runs outside the run loop, with the guest's
  * FPU state in memory, so the SSE moves read and write it there.
+ *
+ * A string instruction's operand that is guest RAM (the other side of a
+ * MOVS or CMPS) is read or written here directly, without an exit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,14 +30,22 @@ static int emu_read_mem(void *opaque, u64 la, void *buf, unsigned int len)
 	u64 gpa;
 	u32 pf;
 
-	if (offset_in_page(la) + len > PAGE_SIZE)
-		return -EIO;	/* an element never straddles a page */
+	/* An element straddling a page: not emulated (no #PF to give). */
+	if (offset_in_page(la) + len > PAGE_SIZE) {
+		vcpu->emu_failed = true;
+		return -EIO;
+	}
 	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, false, &gpa, &pf)) {
 		vcpu->pf_gva = la;
 		vcpu->pf_error = pf;
 		return -EFAULT;
 	}
-	return vmm_read_guest(vcpu->vm, gpa, buf, len);
+	/* Not RAM after all: the slots changed since string_sides(). */
+	if (vmm_read_guest(vcpu->vm, gpa, buf, len)) {
+		vcpu->emu_failed = true;
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static int emu_write_mem(void *opaque, u64 la, const void *buf,
@@ -44,16 +55,19 @@ static int emu_write_mem(void *opaque, u64 la, const void *buf,
 	u64 gpa;
 	u32 pf;
 
-	if (offset_in_page(la) + len > PAGE_SIZE)
+	if (offset_in_page(la) + len > PAGE_SIZE) {
+		vcpu->emu_failed = true;
 		return -EIO;
+	}
 	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, true, &gpa, &pf)) {
 		vcpu->pf_gva = la;
 		vcpu->pf_error = pf;
 		return -EFAULT;
 	}
 	/*
-	 * A MOVS whose destination is a read-only slot has MMIO on both
-	 * sides, which is not emulated: end it as an emulation failure.
+	 * string_sides() made a read-only destination MMIO; finding one
+	 * here means the slots changed since: end it as an emulation
+	 * failure rather than write the slot.
 	 */
 	if (vmm_write_guest(vcpu->vm, gpa, buf, len)) {
 		vcpu->emu_failed = true;
@@ -223,6 +237,48 @@ static int fetch(struct vmm_vcpu *vcpu, u64 la, u8 *bytes, u32 *pf)
 }
 
 /*
+ * Is the guest-linear address la of an access MMIO: not backed by a
+ * memory slot, or a write to a read-only slot?  An address that does not
+ * translate is not: the emulator's read_mem/write_mem then raise the #PF.
+ */
+static bool la_is_mmio(struct vmm_vcpu *vcpu, u64 la, bool write)
+{
+	const struct vmm_memslot *s;
+	bool mmio;
+	u64 gpa;
+	u32 pf;
+
+	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, write, &gpa, &pf))
+		return false;
+	rcu_read_lock();
+	s = vmm_find_slot(rcu_dereference(vcpu->vm->slots), gpa >> PAGE_SHIFT);
+	mmio = !s || (write && (s->flags & VMM_MEM_READONLY));
+	rcu_read_unlock();
+	return mmio;
+}
+
+/*
+ * MOVS and CMPS have two memory operands, either or both of which may be
+ * MMIO: the exit names one of them (or none, without a valid guest-linear
+ * address), so ask the memory slots about each.  Should neither look like
+ * MMIO (the slots changed since the exit), the faulting page decides.
+ */
+static u8 string_sides(struct vmm_vcpu *vcpu)
+{
+	const struct emu_insn *in = &vcpu->emu.insn;
+	u8 sides = 0;
+
+	if (la_is_mmio(vcpu, in->la, false))
+		sides |= EMU_MOVS_SRC;
+	if (la_is_mmio(vcpu, in->dst_la, in->flags & EMU_INSN_WRITE))
+		sides |= EMU_MOVS_DST;
+	if (!sides)
+		sides = (in->la >> PAGE_SHIFT) == (vcpu->fault_la >> PAGE_SHIFT) ?
+			EMU_MOVS_SRC : EMU_MOVS_DST;
+	return sides;
+}
+
+/*
  * An EPT violation outside guest RAM: begin emulating the instruction.
  * Called from VMM_RUN with the guest's FPU state saved.  Returns 0 to
  * exit to userspace, 1 to enter the guest again, or -errno.
@@ -270,10 +326,8 @@ int vmm_mmio_begin(struct vmm_vcpu *vcpu)
 	if (st != EMU_OK)
 		return emulation_failure(vcpu, bytes, n);
 
-	if (c->insn.flags & EMU_INSN_STRING)
-		c->movs_mmio = (c->insn.la >> PAGE_SHIFT) ==
-			       (vcpu->fault_la >> PAGE_SHIFT) ?
-			       EMU_MOVS_SRC : EMU_MOVS_DST;
+	if (c->insn.flags & EMU_INSN_TWO_MEM)
+		c->movs_mmio = string_sides(vcpu);
 	return mmio_step(vcpu, emu_start(c));
 }
 

@@ -14,12 +14,17 @@
  *  - real mode (device at 0xd0000; RAM is 0..0xa0000), 32-bit paged mode
  *    and long mode (device at 0xd0000000, beyond the 64 MiB slot): MOV to
  *    and from memory, moffs, MOV imm, MOVZX/MOVSX, ADD/OR/AND/SUB/XOR/CMP
- *    with memory destination and source, TEST, XCHG, STOS and MOVS, single
- *    and REP; in long mode also 64-bit operands, REX registers, LOCK, and
+ *    with memory destination and source, TEST, XCHG, STOS, MOVS, LODS,
+ *    SCAS and CMPS, single and REP/REPE/REPNE (CMPS with MMIO on either
+ *    side or both, REPE/REPNE ended by ZF or by the count); in long mode
+ *    also 64-bit operands, REX registers, LOCK, DF = 1, and
  *    MOVDQU/MOVDQA/MOVAPS/MOVUPS loads and stores (two 8-byte exits);
+ *  - a REP CMPS stopped at each of its exits: RIP stays on it and RCX,
+ *    RSI and RDI count the elements done, as an interrupt would find them;
  *  - accesses straddling a page boundary (MMIO/MMIO and RAM/MMIO);
  *  - MMIO from CPL 3 in long mode;
  *  - a read-only slot: reads from memory, writes exit, memory unchanged;
+ *    MOVS from MMIO into it: a read and a write exit per element;
  *  - instructions the emulator does not handle: INTERNAL_ERROR/EMULATION
  *    with the instruction bytes;
  *  - CHECK_EXTENSION(READONLY_MEM).
@@ -70,6 +75,9 @@
 #define BASE64	"mov $0xd0000000, %edi\n mov $0x200000, %esi\n"
 #define REP64	"mov %rdi, %rbx\n mov %rsi, %rdx\n" GUEST_UCALL_REPORT
 #define REP32	"mov %edi, %ebx\n mov %esi, %edx\n" GUEST_UCALL_REPORT
+/* After SCAS/CMPS: RBX = RSI, RCX, RDX = arithmetic flags << 32 | EDI. */
+#define STR64	"pushf\n pop %rdx\n and $0x8d5, %edx\n shl $32, %rdx\n" \
+		"or %rdi, %rdx\n mov %rsi, %rbx\n" GUEST_UCALL_REPORT
 
 /* ------------------------------------------------------------------ */
 /* Long mode: the full set                                             */
@@ -172,6 +180,27 @@ GUEST_CODE(g64, 64,
 	GUEST_UCALL_REPORT
 	"mov $0xd0000170, %esi\n mov $0x201010, %edi\n movsq\n"
 	"mov 0x201010, %rbx\n" GUEST_UCALL_REPORT
+	/* LODS */
+	"mov $0xd0000200, %esi\n mov $5, %ecx\n" RAX64
+	"lodsb\n mov %rax, %rbx\n mov %rsi, %rdx\n" GUEST_UCALL_REPORT
+	"mov $0xd0000210, %esi\n mov $3, %ecx\n" RAX64
+	"rep lodsl\n mov %rax, %rbx\n mov %rsi, %rdx\n" GUEST_UCALL_REPORT
+	/* SCAS */
+	"mov $0xd0000230, %edi\n mov $8, %ecx\n mov $0x42, %eax\n"
+	"repne scasb\n" STR64
+	"mov $0xd0000240, %edi\n mov $4, %ecx\n mov $0x1234, %eax\n"
+	"repe scasw\n" STR64
+	"std\n mov $0xd0000258, %edi\n mov $1, %eax\n scasq\n cld\n" STR64
+	/* CMPS */
+	"movl $0x44434241, 0x200000\n mov $0x200000, %esi\n"
+	"mov $0xd0000260, %edi\n mov $4, %ecx\n repe cmpsb\n" STR64
+	"movl $0x11111111, 0x201100\n movl $0x22222222, 0x201104\n"
+	"movl $0x33333333, 0x201108\n mov $0xd0000270, %esi\n"
+	"mov $0x201100, %edi\n mov $5, %ecx\n repne cmpsl\n" STR64
+	"mov $0xd0000280, %esi\n mov $0xd0000290, %edi\n mov $7, %ecx\n"
+	"cmpsq\n" STR64
+	"std\n mov $0xd00002a6, %esi\n mov $0xd00002b6, %edi\n mov $3, %ecx\n"
+	"repe cmpsw\n cld\n" STR64
 	/* SSE */
 	BASE64
 	"movdqu 0x180(%rdi), %xmm0\n movq %xmm0, %rbx\n movhlps %xmm0, %xmm1\n"
@@ -240,6 +269,11 @@ GUEST_CODE(g32, 32,
 	"mov $0xd0000120, %edi\n mov $2, %ecx\n rep movsw\n" REP32
 	"mov $0xd0000130, %esi\n mov $0x201000, %edi\n movsl\n" REP32
 	"mov 0x201000, %ebx\n" GUEST_UCALL_REPORT
+	"xor %esi, %esi\n mov $0xd0000140, %edi\n mov $3, %ecx\n"
+	"mov $0x11223344, %eax\n repne scasl\n" REP32
+	"movl $0x41, 0x200000\n mov $0x200000, %esi\n mov $0xd0000150, %edi\n"
+	"mov $1, %ecx\n repe cmpsb\n" REP32
+	"mov $0xd0000160, %esi\n lodsl\n mov %eax, %edi\n" REP32
 	GUEST_UCALL_DONE);
 
 /* ------------------------------------------------------------------ */
@@ -281,6 +315,12 @@ GUEST_CODE(g16, 16,
 	"mov $0x110, %edi\n mov $2, %ecx\n mov $0x9876, %ax\n rep stosw\n" REP32
 	"movl $0x00443322, 0x8000\n mov $0x8000, %esi\n mov $0x120, %edi\n"
 	"mov $2, %ecx\n rep movsb\n" REP32
+	"mov $0x130, %esi\n mov $7, %ecx\n" RAX32
+	"lodsb %es:(%si), %al\n mov %eax, %ebx\n mov %esi, %edx\n"
+	GUEST_UCALL_REPORT
+	"mov $0x140, %esi\n mov $0x150, %edi\n mov $3, %ecx\n"
+	"repe cmpsb %es:(%di), %es:(%si)\n" REP32
+	"mov $0x160, %edi\n mov $4, %ecx\n" RAX32 "repne scasb\n" REP32
 	GUEST_UCALL_DONE);
 
 /* ------------------------------------------------------------------ */
@@ -315,6 +355,8 @@ struct step {
 #define UL(n)		U(n, C_FLL, 0, 0, 0)
 
 #define B8	0x1122334455667788ULL
+/* STR64's RDX: the arithmetic flags and EDI. */
+#define FLS(f, edi)	((uint64_t)(f) << 32 | (edi))
 
 static const struct step steps64[] = {
 	W(0x0, 1, 0x88), UN("mov r8 -> m8 (88)"),
@@ -386,6 +428,22 @@ static const struct step steps64[] = {
 	U("rep movsl x3 MMIO -> RAM: registers", C_REP, 0x20100c, 0, MMIO64 + 0x16c),
 	U("rep movsl x3 MMIO -> RAM: data", C_REP, 0x01010101, 0x02020202, 0x03030303),
 	R(0x170, 8, 0x0123456789abcdefULL), UB("movsq MMIO -> RAM", 0x0123456789abcdefULL),
+	R(0x200, 1, 0x5a), U("lodsb: al, rsi; rcx kept", C_REP, 0x112233445566775aULL, 5, MMIO64 + 0x201),
+	R(0x210, 4, 1), R(0x214, 4, 2), R(0x218, 4, 0x80000003),
+	U("rep lodsl x3: eax zero-extended, rcx, rsi", C_REP, 0x80000003, 0, MMIO64 + 0x21c),
+	R(0x230, 1, 0x10), R(0x231, 1, 0x20), R(0x232, 1, 0x42),
+	U("repne scasb: found at the 3rd of 8 (ZF ends it)", C_REP, MMIO64 + 0x21c, 5, FLS(0x44, MMIO64 + 0x233)),
+	R(0x240, 2, 0x1234), R(0x242, 2, 0x1234), R(0x244, 2, 0x1235),
+	U("repe scasw: differs at the 3rd of 4, flags of ax - m16", C_REP, MMIO64 + 0x21c, 1, FLS(0x95, MMIO64 + 0x246)),
+	R(0x258, 8, 2), U("std; scasq: flags, rdi down", C_REP, MMIO64 + 0x21c, 1, FLS(0x95, MMIO64 + 0x250)),
+	R(0x260, 1, 0x41), R(0x261, 1, 0x42), R(0x262, 1, 0x58),
+	U("repe cmpsb RAM -> MMIO: differs at the 3rd of 4", C_REP, 0x200003, 1, FLS(0x95, MMIO64 + 0x263)),
+	R(0x270, 4, 0), R(0x274, 4, 0), R(0x278, 4, 0x33333333),
+	U("repne cmpsl MMIO -> RAM: equal at the 3rd of 5", C_REP, MMIO64 + 0x27c, 2, FLS(0x44, 0x20110c)),
+	R(0x280, 8, 0x8000000000000000ULL), R(0x290, 8, 1),
+	U("cmpsq both MMIO: source, then destination; OF", C_REP, MMIO64 + 0x288, 7, FLS(0x814, MMIO64 + 0x298)),
+	R(0x2a6, 2, 5), R(0x2b6, 2, 5), R(0x2a4, 2, 6), R(0x2b4, 2, 6), R(0x2a2, 2, 7), R(0x2b2, 2, 7),
+	U("std; repe cmpsw both MMIO x3: the count ends it", C_REP, MMIO64 + 0x2a0, 0, FLS(0x44, MMIO64 + 0x2b0)),
 	R(0x180, 8, 0x1010101020202020ULL), R(0x188, 8, 0x3030303040404040ULL),
 	U("movdqu m128 -> xmm (f3 0f 6f): two 8-byte reads", C_RBX | C_RCX, 0x1010101020202020ULL, 0x3030303040404040ULL, 0),
 	R(0x190, 8, 0x5050505060606060ULL), R(0x198, 8, 0x7070707080808080ULL),
@@ -440,6 +498,10 @@ static const struct step steps32[] = {
 	U("rep movsw x2 RAM -> MMIO", C_REP, MMIO64 + 0x124, 0, 0x200004),
 	R(0x130, 4, 0x76543210), U("movsl MMIO -> RAM: registers", C_RBX | C_RDX, 0x201004, 0, MMIO64 + 0x134),
 	UB("movsl MMIO -> RAM: data", 0x76543210),
+	R(0x140, 4, 0), R(0x144, 4, 0x11223344),
+	U("repne scasl: found at the 2nd of 3", C_REP, MMIO64 + 0x148, 1, 0),
+	R(0x150, 1, 0x41), U("repe cmpsb RAM -> MMIO x1", C_REP, MMIO64 + 0x151, 0, 0x200001),
+	R(0x160, 4, 0xcafebabe), U("lodsl", C_RBX | C_RDX, 0xcafebabe, 0, MMIO64 + 0x164),
 };
 
 static const struct step steps16[] = {
@@ -469,6 +531,10 @@ static const struct step steps16[] = {
 	W(0x100, 1, 0x44), U("stosb", C_REP, 0x101, 7, 0),
 	W(0x110, 2, 0x9876), W(0x112, 2, 0x9876), U("rep stosw x2", C_REP, 0x114, 0, 0),
 	W(0x120, 1, 0x22), W(0x121, 1, 0x33), U("rep movsb x2 RAM -> MMIO", C_REP, 0x122, 0, 0x8002),
+	R(0x130, 1, 0x99), U("es lodsb: source segment override", C_REP, 0x11223399, 7, 0x131),
+	R(0x140, 1, 1), R(0x150, 1, 1), R(0x141, 1, 2), R(0x151, 1, 3),
+	U("repe cmpsb es:si, es:di both MMIO: differs at the 2nd of 3", C_REP, 0x152, 1, 0x142),
+	R(0x160, 1, 0), R(0x161, 1, 0x44), U("repne scasb: found at the 2nd of 4", C_REP, 0x162, 2, 0x142),
 };
 
 #define NSTEPS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -820,9 +886,9 @@ static void test_readonly(struct vmm_dev *dev)
 }
 
 /*
- * MOVS from MMIO into a read-only slot: MMIO on both sides, which vmm does
- * not emulate (KVM would make the write an MMIO exit too).  The write must
- * not land in the slot's memory and the run ends in an emulation failure.
+ * MOVS from MMIO into a read-only slot: MMIO on both sides.  As with KVM,
+ * each element is an MMIO read and an MMIO write exit (the write names
+ * the slot's address) and the slot's memory stays as it was.
  */
 GUEST_CODE(ro_movs, 64,
 	"mov $0xd0000000, %esi\n mov $0x8000030, %edi\n mov $2, %ecx\n"
@@ -843,26 +909,94 @@ static void test_readonly_movs(void)
 				   (void **)&ro));
 	ro[6] = 0x7777777788888888ULL;
 	tap_diag("rep movsb x2 from MMIO 0xd0000000 to read-only 0x8000030:");
-	(void)r;
-	{
-		struct vmm_run *run = vmm_vcpu_run_data(vcpu);
-		int i, rc = 0;
-
-		/* The MMIO read exits come first; answer them. */
-		for (i = 0; i < 4; i++) {
-			rc = vmm_vcpu_run(vcpu);
-			if (rc || run->exit_reason != VMM_EXIT_MMIO)
-				break;
-			memset(run->mmio.data, 0xa0, sizeof(run->mmio.data));
-		}
-		tap_ok(rc == 0 && run->exit_reason == VMM_EXIT_INTERNAL_ERROR &&
-		       run->internal.suberror == VMM_INTERNAL_ERROR_EMULATION,
-		       "rep movsb MMIO -> read-only slot ends in an emulation failure (rc %d, exit %s)",
-		       rc, vmm_exit_reason_name(run->exit_reason));
-	}
+	TEST_ASSERT_EQ(run_record(vcpu, &r), UCALL_REPORT);
+	tap_ok(r.n == 4 &&
+	       !r.a[0].write && r.a[0].gpa == MMIO64 && r.a[0].len == 1 &&
+	       r.a[1].write && r.a[1].gpa == RO_GPA + 0x30 && r.a[1].len == 1 &&
+	       r.a[1].data == 0xa0 &&
+	       !r.a[2].write && r.a[2].gpa == MMIO64 + 1 &&
+	       r.a[3].write && r.a[3].gpa == RO_GPA + 0x31 &&
+	       r.a[3].data == 0xa0,
+	       "rep movsb MMIO -> read-only slot: read and write exit per element (%u exits)",
+	       r.n);
 	tap_ok(ro[6] == 0x7777777788888888ULL,
 	       "rep movsb MMIO -> read-only slot leaves the slot unchanged (%#llx)",
 	       (unsigned long long)ro[6]);
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, NULL), UCALL_DONE);
+	test_vm_free(vm);
+}
+
+/* ------------------------------------------------------------------ */
+/* A REP instruction between its elements                              */
+/* ------------------------------------------------------------------ */
+
+GUEST_CODE(rep_cmps, 64,
+	"mov $0xd0000300, %esi\n mov $0xd0000310, %edi\n mov $4, %ecx\n"
+	"cld\n repe cmpsb\n" STR64
+	GUEST_UCALL_DONE);
+
+/*
+ * repe cmpsb x4 with both operands in MMIO: two exits per element.  At
+ * each exit the vCPU's registers are those between elements, which is
+ * what an interrupt taken there would find: RIP on the instruction, RCX
+ * counting down, RSI and RDI stepped once per element done.
+ */
+static void test_rep_stops(void)
+{
+	struct vmm_vcpu *vcpu;
+	struct vmm_regs regs;
+	struct vmm_run *run;
+	struct vmm_vm *vm;
+	struct ucall uc;
+	uint64_t rip0 = 0;
+	unsigned int i, el;
+	bool ok = true;
+
+	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
+				     GUEST_CODE_PTR(rep_cmps),
+				     GUEST_CODE_LEN(rep_cmps));
+	run = vmm_vcpu_run_data(vcpu);
+	for (i = 0; i < 8 && ok; i++) {
+		el = i / 2;
+		vcpu_run(vcpu);
+		if (run->exit_reason != VMM_EXIT_MMIO) {
+			tap_diag("exit %u: %s", i, exit_str(vcpu));
+			ok = false;
+			break;
+		}
+		TEST_ASSERT_OK(vmm_vcpu_get_regs(vcpu, &regs));
+		if (i == 0)
+			rip0 = regs.rip;
+		if (run->mmio.is_write || run->mmio.len != 1 ||
+		    run->mmio.phys_addr != MMIO64 + (i & 1 ? 0x310 : 0x300) + el ||
+		    regs.rip != rip0 || regs.rcx != 4 - el ||
+		    regs.rsi != MMIO64 + 0x300 + el ||
+		    regs.rdi != MMIO64 + 0x310 + el) {
+			tap_diag("exit %u: MMIO %s %#llx len %u; rip %#llx (first %#llx) rcx %llu rsi %#llx rdi %#llx",
+				 i, run->mmio.is_write ? "write" : "read",
+				 (unsigned long long)run->mmio.phys_addr,
+				 run->mmio.len, (unsigned long long)regs.rip,
+				 (unsigned long long)rip0,
+				 (unsigned long long)regs.rcx,
+				 (unsigned long long)regs.rsi,
+				 (unsigned long long)regs.rdi);
+			ok = false;
+		}
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		run->mmio.data[0] = (uint8_t)(0x30 + el);	/* equal */
+	}
+	tap_ok(ok, "repe cmpsb x4, both MMIO: at each of 8 exits RIP stays, RCX/RSI/RDI count the elements done");
+	vcpu_run(vcpu);
+	ok = get_ucall(vcpu, &uc) == UCALL_REPORT &&
+	     uc.args[0] == MMIO64 + 0x304 && uc.args[1] == 0 &&
+	     uc.args[2] == FLS(0x44, MMIO64 + 0x314);
+	if (!ok)
+		tap_diag("report %#llx %#llx %#llx",
+			 (unsigned long long)uc.args[0],
+			 (unsigned long long)uc.args[1],
+			 (unsigned long long)uc.args[2]);
+	tap_ok(ok, "repe cmpsb x4, both MMIO: ends with RCX 0, ZF, RSI/RDI past the 4 elements");
+	TEST_ASSERT_EQ(vcpu_run_ucall(vcpu, NULL), UCALL_DONE);
 	test_vm_free(vm);
 }
 
@@ -938,12 +1072,13 @@ int main(void)
 	    count_reports(steps64, NSTEPS(steps64)) +
 	    count_reports(steps_user, NSTEPS(steps_user)) +
 	    count_reports(steps_ro, NSTEPS(steps_ro));
-	tap_plan(n + 3 + 2 + 2 + 3);
+	tap_plan(n + 3 + 2 + 2 + 2 + 3);
 	test_forms();
 	test_straddle();
 	test_user();
 	test_readonly(dev);
 	test_readonly_movs();
+	test_rep_stops();
 	test_unhandled();
 	vmm_close(dev);
 	tap_exit();

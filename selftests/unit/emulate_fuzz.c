@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * emulate_fuzz: fuzz target for the MMIO instruction emulator
- * (kmod/emulate.c).  Each input chooses the mode, the MOVS side, RFLAGS,
- * the register values, up to 15 instruction bytes and how many of them
- * are available, and the data returned by every read; the input is run
+ * (kmod/emulate.c).  Each input chooses the mode, the MOVS/CMPS sides,
+ * RFLAGS, the register values, up to 15 instruction bytes and how many of
+ * them are available, and the data returned by every read; the input is run
  * through emu_decode/emu_start/emu_complete and the invariants of the
  * API are checked (abort() on a violation).
  *
@@ -13,9 +13,9 @@
  *	emulate_fuzz_standalone [N]		N random inputs (fixed seed)
  *	emulate_fuzz_standalone FILE|DIR...	run these inputs
  *
- * Input layout: [0] mode/MOVS side/ops, [1] RFLAGS bits, [2] available
- * instruction bytes, [3..18] one byte per GPR, [19..33] instruction
- * bytes, then 8 bytes of data per read.
+ * Input layout: [0] mode/MOVS-CMPS sides/ops, [1] RFLAGS bits, [2]
+ * available instruction bytes, [3..18] one byte per GPR, [19..33]
+ * instruction bytes, then 8 bytes of data per read.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,8 +117,8 @@ static void run_one(const u8 *data, size_t size)
 	enum emu_status st;
 	u8 h0 = in_byte(data, size, 0), h1 = in_byte(data, size, 1);
 
-	emu_init(&c, modes[h0 % 3], (h0 / 9) & 1 ? NULL : &fuzz_ops, &fenv);
-	c.movs_mmio = (u8)((h0 / 3) % 3);
+	emu_init(&c, modes[h0 % 3], (h0 / 12) & 1 ? NULL : &fuzz_ops, &fenv);
+	c.movs_mmio = (u8)((h0 / 3) % 4);
 	c.rflags = 0x2 | (h1 & 1 ? EMU_FLAG_CF : 0) |
 		   (h1 & 2 ? EMU_FLAG_PF : 0) | (h1 & 4 ? EMU_FLAG_AF : 0) |
 		   (h1 & 8 ? EMU_FLAG_ZF : 0) | (h1 & 16 ? EMU_FLAG_SF : 0) |
@@ -190,8 +190,11 @@ static void run_one(const u8 *data, size_t size)
 		next &= 0xffffffffULL;
 	CHECK(c.rip == next ||
 	      (c.rip == rip0 && (c.insn.flags & EMU_INSN_REP)));
-	/* Only the arithmetic flags may change. */
+	/* Only the arithmetic flags may change; no string but SCAS/CMPS. */
 	CHECK(!((c.rflags ^ rflags0) & ~EMU_FLAGS_ARITH));
+	if ((c.insn.flags & EMU_INSN_STRING) && (c.insn.opcode & 0xfe) != 0xa6 &&
+	    (c.insn.opcode & 0xfe) != 0xae)
+		CHECK(c.rflags == rflags0);
 	if (c.mode != 64)
 		for (i = 8; i < EMU_NR_GPRS; i++)
 			CHECK(c.gpr[i] == gpr0[i]);
@@ -223,7 +226,8 @@ static u64 rnd(void)
 static const u8 hot[] = {
 	0x01, 0x03, 0x08, 0x0b, 0x21, 0x29, 0x31, 0x39, 0x3b, 0x63, 0x80,
 	0x81, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0xa0,
-	0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xaa, 0xab, 0xc6, 0xc7, 0xf6, 0xf7,
+	0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad,
+	0xae, 0xaf, 0xc6, 0xc7, 0xf6, 0xf7,
 	0x0f, 0x66, 0x67, 0xf3, 0xf2, 0xf0, 0x48, 0x41, 0x64, 0x65,
 };
 static const u8 hot0f[] = {

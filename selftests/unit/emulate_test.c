@@ -9,11 +9,20 @@
  *    and the registers, RIP, RFLAGS, XMM or guest RAM afterwards;
  *  - ALU flags cross-checked against the host CPU executing the same
  *    operation, for edge values and random ones;
+ *  - LODS, SCAS and CMPS (every size, REP/REPE/REPNE, DF, address size
+ *    32 or 64, FS override) run element by element to the end, with the
+ *    MMIO side(s) answered from ordinary memory, against the host CPU
+ *    executing the same bytes on that memory: RAX, RCX, RSI, RDI, flags;
  *  - every one- and two-byte opcode in each mode with random trailing
  *    bytes: length at most 15, the state machine ends, no access is
  *    larger than 8 bytes.
  */
 #include <stdlib.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <asm/prctl.h>
 
 #include "test_util.h"
 #include "emulate.h"
@@ -620,6 +629,180 @@ static const struct tc cases[] = {
 	  ACC(WR(2, ES32 + 0x200, 0x7170)),
 	  WANT(R(RSI, 0x32), R(RDI, 0x202)) },
 
+	{ "movsw both MMIO: read, then write", 64, C("\x66\xa5"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RSI, 0x5000), R(RDI, 0x6000)),
+	  ACC(RD(2, 0x5000, 0xbeef), WR(2, 0x6000, 0xbeef)),
+	  WANT(R(RSI, 0x5002), R(RDI, 0x6002)) },
+	{ "rep movsb both MMIO rcx=2: one element", 64, C("\xf3\xa4"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RSI, 0x5000), R(RDI, 0x6000), R(RCX, 2)),
+	  RIP_SAME, ACC(RD(1, 0x5000, 0x99), WR(1, 0x6000, 0x99)),
+	  WANT(R(RSI, 0x5001), R(RDI, 0x6001), R(RCX, 1)) },
+
+	/* ---- LODS ---- */
+	{ "lodsb", 64, C("\xac"), SET(R(RSI, 0x5000)), .len = 1,
+	  ACC(RD(1, 0x5000, 0x99)),
+	  WANT(R(RAX, 0x0807060504030299ULL), R(RSI, 0x5001)) },
+	{ "lodsw", 64, C("\x66\xad"), SET(R(RSI, 0x5000)),
+	  ACC(RD(2, 0x5000, 0xbeef)),
+	  WANT(R(RAX, 0x080706050403beefULL), R(RSI, 0x5002)) },
+	{ "lodsd zero-extends rax", 64, C("\xad"), SET(R(RSI, 0x5000)),
+	  ACC(RD(4, 0x5000, 0xdeadbeef)),
+	  WANT(R(RAX, 0xdeadbeef), R(RSI, 0x5004)) },
+	{ "lodsq DF=1", 64, C("\x48\xad"), SET(R(RSI, 0x5000)),
+	  .rflags = FL(DF), ACC(RD(8, 0x5000, 0x1122334455667788ULL)),
+	  WANT(R(RAX, 0x1122334455667788ULL), R(RSI, 0x4ff8)) },
+	{ "gs lodsb: source segment override", 64, C("\x65\xac"),
+	  SET(R(RSI, 0x10)), ACC(RD(1, GS64 + 0x10, 0x5a)),
+	  WANT(R(RAX, 0x080706050403025aULL), R(RSI, 0x11)) },
+	{ "rep lodsd rcx=2: one element, RIP stays", 64, C("\xf3\xad"),
+	  SET(R(RSI, 0x5000), R(RCX, 2)), RIP_SAME,
+	  ACC(RD(4, 0x5000, 0x11111111)),
+	  WANT(R(RAX, 0x11111111), R(RSI, 0x5004), R(RCX, 1)) },
+	{ "repne lodsb acts as rep: last element", 64, C("\xf2\xac"),
+	  SET(R(RSI, 0x5000), R(RCX, 1)), .rflags = FL(ZF), RIP_OUT(0x1002),
+	  ACC(RD(1, 0x5000, 0x00)),
+	  WANT(R(RAX, 0x0807060504030200ULL), R(RSI, 0x5001), R(RCX, 0)) },
+	{ "rep lodsw rcx=0: nothing", 64, C("\xf3\x66\xad"), SET(R(RCX, 0)),
+	  RIP_OUT(0x1003) },
+	{ "lock lodsb: #UD", 64, C("\xf0\xac"), EXC(EMU_VEC_UD) },
+	{ "lodsd ds:esi (32-bit)", 32, C("\xad"), SET(R(RSI, 0x100)),
+	  ACC(RD(4, DS32 + 0x100, 0x11223344)),
+	  WANT(R(RAX, 0x11223344), R(RSI, 0x104)) },
+	{ "es lodsb: si wraps, upper bits kept (16-bit)", 16, C("\x26\xac"),
+	  SET(R(RSI, 0x1ffff)), ACC(RD(1, ES32 + 0xffff, 0x77)),
+	  WANT(R(RAX, 0x0807060504030277ULL), R(RSI, 0x10000)) },
+	{ "rep lodsw cx=2 (16-bit)", 16, C("\xf3\xad"),
+	  SET(R(RSI, 0x10), R(RCX, 0xabcd0002)), RIP_SAME,
+	  ACC(RD(2, DS32 + 0x10, 0x1234)),
+	  WANT(R(RAX, 0x0807060504031234ULL), R(RSI, 0x12),
+	       R(RCX, 0xabcd0001)) },
+
+	/* ---- SCAS: flags of rAX - ES:[rDI] ---- */
+	{ "scasb equal: ZF", 64, C("\xae"), SET(R(RDI, 0x5000)), .len = 1,
+	  ACC(RD(1, 0x5000, 0x01)), WANT(R(RDI, 0x5001)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "scasd borrow: CF SF AF PF", 64, C("\xaf"), SET(R(RDI, 0x5000)),
+	  .rflags = FL(ZF | OF), ACC(RD(4, 0x5000, 0x04030202)),
+	  WANT(R(RDI, 0x5004)), .rflags_out = FL(CF | PF | AF | SF) },
+	{ "scasq DF=1", 64, C("\x48\xaf"), SET(R(RDI, 0x5000)),
+	  .rflags = FL(DF), ACC(RD(8, 0x5000, RAX0)), WANT(R(RDI, 0x4ff8)),
+	  .rflags_out = FL(DF | ZF | PF) },
+	{ "scasw: overflow", 64, C("\x66\xaf"),
+	  SET(R(RDI, 0x5000), R(RAX, 0x8000)), ACC(RD(2, 0x5000, 1)),
+	  WANT(R(RDI, 0x5002)), .rflags_out = FL(OF | PF | AF) },
+	{ "repe scasb equal: next element", 64, C("\xf3\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 3)), RIP_SAME, ACC(RD(1, 0x5000, 0x01)),
+	  WANT(R(RDI, 0x5001), R(RCX, 2)), .rflags_out = FL(ZF | PF) },
+	{ "repe scasb differs: ends", 64, C("\xf3\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 3)), .rflags = FL(ZF | CF),
+	  RIP_OUT(0x1002), ACC(RD(1, 0x5000, 0x00)),
+	  WANT(R(RDI, 0x5001), R(RCX, 2)), .rflags_out = FL(0) },
+	{ "repne scasb equal: ends", 64, C("\xf2\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 3)), RIP_OUT(0x1002),
+	  ACC(RD(1, 0x5000, 0x01)), WANT(R(RDI, 0x5001), R(RCX, 2)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "repne scasb differs: next element", 64, C("\xf2\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 3)), RIP_SAME, ACC(RD(1, 0x5000, 0x02)),
+	  WANT(R(RDI, 0x5001), R(RCX, 2)),
+	  .rflags_out = FL(CF | PF | AF | SF) },
+	{ "repe scasb equal rcx=1: the count ends it", 64, C("\xf3\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 1)), RIP_OUT(0x1002),
+	  ACC(RD(1, 0x5000, 0x01)), WANT(R(RDI, 0x5001), R(RCX, 0)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "repne scasb differs rcx=1: the count ends it", 64, C("\xf2\xae"),
+	  SET(R(RDI, 0x5000), R(RCX, 1)), RIP_OUT(0x1002),
+	  ACC(RD(1, 0x5000, 0x02)), WANT(R(RDI, 0x5001), R(RCX, 0)),
+	  .rflags_out = FL(CF | PF | AF | SF) },
+	{ "repe scasw rcx=0: nothing, flags kept", 64, C("\xf3\x66\xaf"),
+	  SET(R(RCX, 0)), .rflags = FL(CF | ZF), RIP_OUT(0x1003) },
+	{ "repe scasd a32: ecx count, edi wraps", 64, C("\xf3\x67\xaf"),
+	  SET(R(RDI, 0x00000001fffffffcULL), R(RCX, 0xffffffff00000002ULL)),
+	  RIP_SAME, ACC(RD(4, 0xfffffffcULL, 0x04030201)),
+	  WANT(R(RDI, 0), R(RCX, 1)), .rflags_out = FL(ZF | PF) },
+	{ "fs scasw uses ES (32-bit)", 32, C("\x64\x66\xaf"),
+	  SET(R(RDI, 0x100)), ACC(RD(2, ES32 + 0x100, 0x0201)),
+	  WANT(R(RDI, 0x102)), .rflags_out = FL(ZF | PF) },
+	{ "repne scasb di, cx (16-bit)", 16, C("\xf2\xae"),
+	  SET(R(RDI, 0x10), R(RCX, 0xabcd0002)), RIP_SAME,
+	  ACC(RD(1, ES32 + 0x10, 0x33)),
+	  WANT(R(RDI, 0x11), R(RCX, 0xabcd0001)),
+	  .rflags_out = FL(CF | AF | SF) },
+
+	/* ---- CMPS: flags of seg:[rSI] - ES:[rDI] (RAM at 0x80000) ---- */
+	{ "cmpsb MMIO source, RAM destination", 64, C("\xa6"), .len = 1,
+	  .movs = EMU_MOVS_SRC, SET(R(RSI, 0x5000), R(RDI, RAM_LA + 0x10)),
+	  ACC(RD(1, 0x5000, 0x50)),
+	  WANT(R(RSI, 0x5001), R(RDI, RAM_LA + 0x11)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "cmpsd RAM source, MMIO destination", 64, C("\xa7"),
+	  .movs = EMU_MOVS_DST, SET(R(RSI, RAM_LA), R(RDI, 0x6000)),
+	  ACC(RD(4, 0x6000, 0x43424141)),
+	  WANT(R(RSI, RAM_LA + 4), R(RDI, 0x6004)),
+	  .rflags_out = FL(CF | PF | AF | SF) },
+	{ "cmpsq both MMIO: source read first", 64, C("\x48\xa7"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RSI, 0x5000), R(RDI, 0x6000)),
+	  ACC(RD(8, 0x5000, 0x8000000000000000ULL), RD(8, 0x6000, 1)),
+	  WANT(R(RSI, 0x5008), R(RDI, 0x6008)),
+	  .rflags_out = FL(OF | PF | AF) },
+	{ "cmpsw both MMIO DF=1", 64, C("\x66\xa7"), .movs = EMU_MOVS_BOTH,
+	  .rflags = FL(DF), SET(R(RSI, 0x5000), R(RDI, 0x6000)),
+	  ACC(RD(2, 0x5000, 7), RD(2, 0x6000, 7)),
+	  WANT(R(RSI, 0x4ffe), R(RDI, 0x5ffe)),
+	  .rflags_out = FL(DF | ZF | PF) },
+	{ "fs cmpsb: source override, destination ES", 64, C("\x64\xa6"),
+	  .movs = EMU_MOVS_SRC, SET(R(RSI, 0x10), R(RDI, RAM_LA)),
+	  .rflags = FL(ZF), ACC(RD(1, FS64 + 0x10, 0x41)),
+	  WANT(R(RSI, 0x11), R(RDI, RAM_LA + 1)), .rflags_out = FL(0) },
+	{ "repe cmpsb equal: next element", 64, C("\xf3\xa6"),
+	  .movs = EMU_MOVS_BOTH,
+	  SET(R(RSI, 0x5000), R(RDI, 0x6000), R(RCX, 5)), RIP_SAME,
+	  ACC(RD(1, 0x5000, 9), RD(1, 0x6000, 9)),
+	  WANT(R(RSI, 0x5001), R(RDI, 0x6001), R(RCX, 4)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "repe cmpsb differs: ends", 64, C("\xf3\xa6"),
+	  .movs = EMU_MOVS_BOTH, .rflags = FL(ZF | PF),
+	  SET(R(RSI, 0x5000), R(RDI, 0x6000), R(RCX, 5)), RIP_OUT(0x1002),
+	  ACC(RD(1, 0x5000, 9), RD(1, 0x6000, 8)),
+	  WANT(R(RSI, 0x5001), R(RDI, 0x6001), R(RCX, 4)),
+	  .rflags_out = FL(0) },
+	{ "repne cmpsd equal: ends", 64, C("\xf2\xa7"), .movs = EMU_MOVS_DST,
+	  SET(R(RSI, RAM_LA), R(RDI, 0x6000), R(RCX, 2)), RIP_OUT(0x1002),
+	  ACC(RD(4, 0x6000, 0x43424140)),
+	  WANT(R(RSI, RAM_LA + 4), R(RDI, 0x6004), R(RCX, 1)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "repne cmpsd differs: next element", 64, C("\xf2\xa7"),
+	  .movs = EMU_MOVS_DST, .rflags = FL(ZF),
+	  SET(R(RSI, RAM_LA), R(RDI, 0x6000), R(RCX, 2)), RIP_SAME,
+	  ACC(RD(4, 0x6000, 0)),
+	  WANT(R(RSI, RAM_LA + 4), R(RDI, 0x6004), R(RCX, 1)),
+	  .rflags_out = FL(0) },
+	{ "repe cmpsq rcx=0: nothing", 64, C("\xf3\x48\xa7"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RCX, 0)), RIP_OUT(0x1003) },
+	{ "cmpsd RAM source faults: #PF before any MMIO access", 64,
+	  C("\xa7"), .movs = EMU_MOVS_DST, SET(R(RSI, 0x9000), R(RDI, 0x6000)),
+	  .end = EMU_EXCEPTION, .vec = EMU_VEC_PF, .exc_addr = 0x9000 },
+	{ "cmpsd RAM destination faults: #PF before any MMIO access", 64,
+	  C("\xa7"), .movs = EMU_MOVS_SRC, SET(R(RSI, 0x5000), R(RDI, 0x9000)),
+	  .end = EMU_EXCEPTION, .vec = EMU_VEC_PF, .exc_addr = 0x9000 },
+	{ "cmpsb without a side: unhandled", 64, C("\xa6"),
+	  .end = EMU_UNHANDLED },
+	{ "lock cmpsb: #UD", 64, C("\xf0\xa6"), EXC(EMU_VEC_UD) },
+	{ "repe cmpsw ds:esi, es:edi (32-bit)", 32, C("\xf3\x66\xa7"),
+	  .movs = EMU_MOVS_SRC,
+	  SET(R(RSI, 0x100), R(RDI, RAM_LA - ES32 + 0x20), R(RCX, 2)),
+	  RIP_SAME, ACC(RD(2, DS32 + 0x100, 0x6160)),
+	  WANT(R(RSI, 0x102), R(RDI, RAM_LA - ES32 + 0x22), R(RCX, 1)),
+	  .rflags_out = FL(ZF | PF) },
+	{ "cmpsb si, di both MMIO (16-bit)", 16, C("\xa6"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RSI, 0x30), R(RDI, 0x200)),
+	  ACC(RD(1, DS32 + 0x30, 0x80), RD(1, ES32 + 0x200, 0x01)),
+	  WANT(R(RSI, 0x31), R(RDI, 0x201)), .rflags_out = FL(OF | AF) },
+	{ "ss cmpsb (a16 in 32-bit mode)", 32, C("\x36\x67\xa6"),
+	  .movs = EMU_MOVS_BOTH, SET(R(RSI, 0x12340030), R(RDI, 0x5678ffff)),
+	  ACC(RD(1, SS32 + 0x30, 0x10), RD(1, ES32 + 0xffff, 0x20)),
+	  WANT(R(RSI, 0x12340031), R(RDI, 0x56780000)),
+	  .rflags_out = FL(CF | PF | SF) },
+
 	/* ---- SSE moves, as two 8-byte pieces ---- */
 	{ "movups xmm0,[rax]", 64, C("\x0f\x10\x00"), SET(R(RAX, 0x5004)),
 	  .len = 3,
@@ -1087,6 +1270,230 @@ static bool alu_vs_native(unsigned int op, unsigned int lg, u64 a, u64 b,
 	return true;
 }
 
+/* ---- string instructions against the host CPU ---- */
+
+#define STR_ELEMS	48
+#define STR_MAP		0x2000
+#define STR_SRC		0x200		/* offsets in the mapping */
+#define STR_DST		0x1200
+#define STR_TRIALS	3000
+
+struct str_regs {
+	u64 rax, rcx, rsi, rdi, rflags;
+};
+
+static u8 *str_mem;		/* below 4 GiB: address size 32 works too */
+static u8 *str_code;		/* executable: the instruction, then RET */
+static u64 str_fsbase;
+
+/* Reads of "MMIO" and of "RAM" alike come from str_mem. */
+static int str_read(void *opaque, u64 la, void *buf, unsigned int len)
+{
+	(void)opaque;
+	if (la < (uintptr_t)str_mem || la + len > (uintptr_t)str_mem + STR_MAP)
+		return -1;
+	memcpy(buf, (void *)(uintptr_t)la, len);
+	return 0;
+}
+
+static const struct emu_ops str_ops = { .read_mem = str_read };
+
+/* Run the bytes at str_code on the host CPU with the registers in r. */
+static void str_native(struct str_regs *r)
+{
+	u64 a = r->rax, cx = r->rcx, si = r->rsi, di = r->rdi, f = r->rflags;
+
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+			 "push %[f]\n\t"
+			 "popf\n\t"
+			 "call *%[fn]\n\t"
+			 "pushf\n\t"
+			 "pop %[f]\n\t"
+			 "cld\n\t"
+			 "lea 128(%%rsp), %%rsp"
+			 : "+a" (a), "+c" (cx), "+S" (si), "+D" (di), [f] "+r" (f)
+			 : [fn] "r" (str_code)
+			 : "cc", "memory");
+	r->rax = a;
+	r->rcx = cx;
+	r->rsi = si;
+	r->rdi = di;
+	r->rflags = f;
+}
+
+/*
+ * Emulate the instruction as the module does: one element per round,
+ * the guest re-executing it while RIP stays.  Returns the rounds, or 0
+ * with why filled in.
+ */
+static unsigned int str_emulate(const u8 *code, unsigned int len,
+				struct str_regs *r, char *why, size_t whylen)
+{
+	struct emu_ctxt c;
+	enum emu_status st;
+	unsigned int rounds;
+	u8 buf[8];
+
+	for (rounds = 1; rounds <= STR_ELEMS + 2; rounds++) {
+		emu_init(&c, 64, &str_ops, NULL);
+		c.gpr[EMU_RAX] = r->rax;
+		c.gpr[EMU_RCX] = r->rcx;
+		c.gpr[EMU_RSI] = r->rsi;
+		c.gpr[EMU_RDI] = r->rdi;
+		c.seg_base[EMU_SEG_FS] = str_fsbase;
+		c.rip = 0x1000;
+		c.rflags = r->rflags;
+		c.movs_mmio = (u8)(1 + rnd() % 3);
+		if (emu_decode(&c, code, len) != EMU_OK || c.insn.len != len)
+			break;
+		st = emu_start(&c);
+		while (st == EMU_ACCESS) {
+			if (c.access.write ||
+			    str_read(NULL, c.access.la, buf, c.access.size))
+				break;
+			st = emu_complete(&c, buf);
+		}
+		if (st != EMU_DONE) {
+			snprintf(why, whylen, "round %u: %s", rounds,
+				 emu_status_name(st));
+			return 0;
+		}
+		r->rax = c.gpr[EMU_RAX];
+		r->rcx = c.gpr[EMU_RCX];
+		r->rsi = c.gpr[EMU_RSI];
+		r->rdi = c.gpr[EMU_RDI];
+		r->rflags = c.rflags;
+		if (c.rip != 0x1000)
+			return c.rip == 0x1000 + len ? rounds : 0;
+	}
+	snprintf(why, whylen, "no end after %u rounds", rounds - 1);
+	return 0;
+}
+
+static u8 str_byte(void)
+{
+	static const u8 v[] = { 0x00, 0x01, 0x0f, 0x10, 0x7f, 0x80, 0xff };
+
+	return v[rnd() % ARRAY_SIZE(v)];
+}
+
+/* kind: 0 LODS, 1 SCAS, 2 CMPS; lg: log2 of the operand size. */
+static bool str_vs_native(unsigned int kind, unsigned int lg, char *why,
+			  size_t whylen)
+{
+	static const u8 ops[3] = { 0xac, 0xae, 0xa6 };
+	static const char *const pfx_name[3] = { "", "rep(e) ", "repne " };
+	unsigned int size = 1u << lg, trial, n, i, pfx, rounds;
+	u64 src = (uintptr_t)str_mem + STR_SRC, dst = (uintptr_t)str_mem + STR_DST;
+	u64 mask = ARITH_MASK | DF;
+	struct str_regs in, nat, emu;
+	bool a32, fs, df;
+	u8 code[8];
+
+	for (trial = 0; trial < STR_TRIALS; trial++) {
+		pfx = (unsigned int)(rnd() % 3);
+		a32 = rnd() & 1;
+		df = rnd() & 1;
+		fs = !(rnd() & 3) && !a32;
+		n = 0;
+		if (fs)
+			code[n++] = 0x64;
+		if (a32)
+			code[n++] = 0x67;
+		if (pfx)
+			code[n++] = pfx == 1 ? 0xf3 : 0xf2;
+		if (lg == 1)
+			code[n++] = 0x66;
+		if (lg == 3)
+			code[n++] = 0x48;
+		code[n++] = (u8)(ops[kind] | (lg ? 1 : 0));
+		memcpy(str_code, code, n);
+		str_code[n] = 0xc3;	/* ret */
+
+		/* Equal runs for REPE, independent data for REPNE. */
+		for (i = 0; i < STR_ELEMS * 8; i++)
+			str_mem[STR_SRC + i] = str_byte();
+		if (rnd() & 1) {
+			memcpy(str_mem + STR_DST, str_mem + STR_SRC, STR_ELEMS * 8);
+			for (i = (unsigned int)(rnd() % 3); i; i--)
+				str_mem[STR_DST + rnd() % (STR_ELEMS * 8)] =
+					str_byte();
+		} else {
+			for (i = 0; i < STR_ELEMS * 8; i++)
+				str_mem[STR_DST + i] = str_byte();
+		}
+
+		in.rax = rnd();
+		if (kind == 1 && (rnd() & 1))
+			memcpy(&in.rax, str_mem + STR_DST, size);
+		in.rcx = pfx ? rnd() % 24 : rnd();
+		if (pfx && !(rnd() % 8))
+			in.rcx = 0;
+		in.rsi = src + (df ? (STR_ELEMS - 1) * size : 0);
+		in.rdi = dst + (df ? (STR_ELEMS - 1) * size : 0);
+		if (fs)
+			in.rsi -= str_fsbase;
+		if (a32) {
+			/* ignored above bit 31, cleared when written */
+			in.rsi |= rnd() << 32;
+			in.rdi |= rnd() << 32;
+			if (pfx)
+				in.rcx |= rnd() << 32;
+		}
+		in.rflags = FL(rnd() & ARITH_MASK) | (df ? DF : 0);
+
+		nat = in;
+		str_native(&nat);
+		emu = in;
+		rounds = str_emulate(code, n, &emu, why, whylen);
+		if (!rounds ||
+		    emu.rax != nat.rax || emu.rcx != nat.rcx ||
+		    emu.rsi != nat.rsi || emu.rdi != nat.rdi ||
+		    ((emu.rflags ^ nat.rflags) & mask) ||
+		    ((emu.rflags ^ in.rflags) & ~mask)) {
+			size_t l = strlen(why);
+
+			snprintf(why + l, whylen - l,
+				 "%s%s%s%s%s%c DF=%d rcx=%#llx: emulated rax %#llx rcx %#llx rsi %#llx rdi %#llx fl %#llx; native %#llx %#llx %#llx %#llx %#llx",
+				 l ? "; " : "", fs ? "fs " : "", a32 ? "a32 " : "",
+				 pfx_name[pfx], kind == 0 ? "lods" :
+				 kind == 1 ? "scas" : "cmps", "bwlq"[lg], df,
+				 (unsigned long long)in.rcx,
+				 (unsigned long long)emu.rax,
+				 (unsigned long long)emu.rcx,
+				 (unsigned long long)emu.rsi,
+				 (unsigned long long)emu.rdi,
+				 (unsigned long long)(emu.rflags & mask),
+				 (unsigned long long)nat.rax,
+				 (unsigned long long)nat.rcx,
+				 (unsigned long long)nat.rsi,
+				 (unsigned long long)nat.rdi,
+				 (unsigned long long)(nat.rflags & mask));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool str_setup(void)
+{
+	void *m, *x;
+
+	m = mmap(NULL, STR_MAP, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	x = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || x == MAP_FAILED)
+		return false;
+	str_mem = m;
+	str_code = x;
+	memset(str_code, 0xcc, 4096);
+	/* Written once per trial: keep it writable and executable. */
+	if (mprotect(str_code, 4096, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return false;
+	return !syscall(SYS_arch_prctl, ARCH_GET_FS, &str_fsbase);
+}
+
 /* ---- every opcode with random trailing bytes ---- */
 
 static bool sweep_mode(unsigned int mode, char *why, size_t whylen)
@@ -1114,7 +1521,7 @@ static bool sweep_mode(unsigned int mode, char *why, size_t whylen)
 			for (i = 0; i < EMU_NR_GPRS; i++)
 				c.gpr[i] = rnd();
 			c.rflags = FL(rnd() & (ARITH_MASK | DF));
-			c.movs_mmio = (u8)(rnd() % 3);
+			c.movs_mmio = (u8)(rnd() % 4);
 			st = emu_decode(&c, code, 1 + (unsigned int)(rnd() % 20));
 			if (st != EMU_OK)
 				continue;
@@ -1194,7 +1601,7 @@ int main(void)
 	unsigned int i, op, lg, k, fails;
 	unsigned int modes[3] = { 16, 32, 64 };
 
-	tap_plan((unsigned int)ARRAY_SIZE(cases) + 9 * 4 + 3 + 1);
+	tap_plan((unsigned int)ARRAY_SIZE(cases) + 9 * 4 + 3 * 4 + 3 + 1);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		bool ok;
@@ -1224,6 +1631,21 @@ int main(void)
 			tap_check(!fails, "ALU op %u size %u vs host CPU%s%s",
 				  op, 1u << lg, fails ? ": " : "",
 				  fails ? why : "");
+		}
+	}
+
+	if (!str_setup())
+		tap_bail("no memory below 4 GiB or no executable page");
+	for (op = 0; op < 3; op++) {
+		for (lg = 0; lg < 4; lg++) {
+			bool ok;
+
+			why[0] = 0;
+			ok = str_vs_native(op, lg, why, sizeof(why));
+			tap_check(ok, "%s size %u, %u random forms vs host CPU%s%s",
+				  op == 0 ? "LODS" : op == 1 ? "SCAS" : "CMPS",
+				  1u << lg, STR_TRIALS, ok ? "" : ": ",
+				  ok ? "" : why);
 		}
 	}
 
