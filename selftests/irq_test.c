@@ -165,7 +165,7 @@ GUEST_CODE(irqh64, 64,
  * the EPT does not map).
  */
 #define STREAM_BODY(done_cmp)						\
-	"sti\n"								\
+	"sti\n nop\n"							\
 	"2: outb %al, $" S(PORT_IF1) "\n"				\
 	"mov $200, %ecx\n"						\
 	"1: dec %ecx\n jnz 1b\n"					\
@@ -949,6 +949,7 @@ static void test_shadow(enum vmm_mode mode)
 	struct vmm_vm *vm;
 	char what[64];
 	uint64_t rip;
+	bool ok;
 	int r;
 
 	snprintf(what, sizeof(what), "%s shadows", vmm_mode_name(mode));
@@ -957,7 +958,8 @@ static void test_shadow(enum vmm_mode mode)
 	run = vmm_vcpu_run_data(vcpu);
 
 	/* STI;HLT */
-	if (!step(run_to_out(vcpu, PORT_MARK) && !run->if_flag &&
+	ok = run_to_out(vcpu, PORT_MARK);
+	if (!step(ok && !run->if_flag &&
 		  !run->ready_for_interrupt_injection,
 		  "after CLI: if_flag %u ready %u (want 0 0)", run->if_flag,
 		  run->ready_for_interrupt_injection))
@@ -974,7 +976,8 @@ static void test_shadow(enum vmm_mode mode)
 		goto out;
 
 	/* MOV SS shadow: the OUT right after MOV SS exits inside it. */
-	if (!step(run_to_out(vcpu, PORT_MOVSS) && run->if_flag &&
+	ok = run_to_out(vcpu, PORT_MOVSS);
+	if (!step(ok && run->if_flag &&
 		  !run->ready_for_interrupt_injection,
 		  "OUT right after MOV SS: if_flag %u ready %u (want 1 0)",
 		  run->if_flag, run->ready_for_interrupt_injection))
@@ -1021,7 +1024,8 @@ static void test_shadow(enum vmm_mode mode)
 	step(r && rip == after_sti, "window asked for while open: exit at once, rip %#llx (want %#llx)",
 	     (unsigned long long)rip, (unsigned long long)after_sti);
 	inject_to_mark(vcpu, mode, 0x42, after_sti, "injected after STI;NOP");
-	step(*data32(vm, mode, OFF_RINGIDX) == 3 && vmm_vcpu_run(vcpu) == 0 &&
+	ok = vmm_vcpu_run(vcpu) == 0;
+	step(ok && *data32(vm, mode, OFF_RINGIDX) == 3 &&
 	     get_ucall(vcpu, NULL) == UCALL_DONE,
 	     "the guest finishes with %u interrupts in all (want 3), exit %s",
 	     *data32(vm, mode, OFF_RINGIDX), exit_name(vcpu));
@@ -1047,6 +1051,7 @@ static void test_nmi(void)
 	struct vmm_vcpu *vcpu;
 	struct vmm_vm *vm;
 	int r, r2, r3;
+	bool ok;
 
 	steps_begin("NMI", NMI_POINTS);
 	vm = vm_create_with_one_vcpu(&vcpu, mode, GUEST_CODE_PTR(nmi64),
@@ -1067,7 +1072,8 @@ static void test_nmi(void)
 
 	/* One NMI. */
 	r = vcpu_nmi(vcpu);
-	if (!step(r == 0 && run_to_out(vcpu, PORT_NMI) && *count == 1 &&
+	ok = r == 0 && run_to_out(vcpu, PORT_NMI);
+	if (!step(ok && *count == 1 &&
 		  *nmi_rip == idle_next,
 		  "VMM_NMI (%s) reaches the vector-2 handler: count %u (want 1), frame rip %#llx (want %#llx)",
 		  r ? strerror(-r) : "ok", *count, (unsigned long long)*nmi_rip,
@@ -1089,7 +1095,8 @@ static void test_nmi(void)
 	step(r == 0 && r2 == 0 && !memcmp(&ev, &ev2, sizeof(ev)),
 	     "VCPU_EVENTS GET->SET->GET in the handler with one pending: %s, %s",
 	     r ? strerror(-r) : "ok", memcmp(&ev, &ev2, sizeof(ev)) ? "differs" : "identical");
-	if (!step(run_to_out(vcpu, PORT_NMI) && *count == 2 && *bad == 0 &&
+	ok = run_to_out(vcpu, PORT_NMI);
+	if (!step(ok && *count == 2 && *bad == 0 &&
 		  *nmi_rip == idle_next,
 		  "the held NMI comes after the IRET: count %u (want 2), nested entries %u, frame rip %#llx (want %#llx)",
 		  *count, *bad, (unsigned long long)*nmi_rip, (unsigned long long)idle_next))
@@ -1099,8 +1106,9 @@ static void test_nmi(void)
 	r = vcpu_nmi(vcpu);
 	r2 = vcpu_nmi(vcpu);
 	r3 = vcpu_nmi(vcpu);
-	if (!step(!r && !r2 && !r3 && run_to_out(vcpu, PORT_NMI) && *count == 3 &&
-		  run_to_out(vcpu, PORT_IDLE) && *count == 3 && *bad == 0,
+	ok = !r && !r2 && !r3 && run_to_out(vcpu, PORT_NMI) && *count == 3 &&
+	     run_to_out(vcpu, PORT_IDLE);
+	if (!step(ok && *count == 3 && *bad == 0,
 		  "three VMM_NMI in the handler collapse to one: count %u (want 3), nested %u",
 		  *count, *bad))
 		goto out;
@@ -1113,9 +1121,10 @@ static void test_nmi(void)
 	r = vcpu_nmi(vcpu);
 	r2 = vcpu_nmi(vcpu);
 	r3 = vcpu_nmi(vcpu);
-	if (!step(!r && !r2 && !r3 && run_to_out(vcpu, PORT_NMI) && *count == 4 &&
-		  run_to_out(vcpu, PORT_NMI) && *count == 5 &&
-		  run_to_out(vcpu, PORT_IDLE) && *count == 5 && *bad == 0,
+	ok = !r && !r2 && !r3 && run_to_out(vcpu, PORT_NMI) && *count == 4 &&
+	     run_to_out(vcpu, PORT_NMI) && *count == 5 &&
+	     run_to_out(vcpu, PORT_IDLE);
+	if (!step(ok && *count == 5 && *bad == 0,
 		  "three VMM_NMI with none in service: two delivered, count %u (want 5), nested %u",
 		  *count, *bad))
 		goto out;
@@ -1127,12 +1136,14 @@ static void test_nmi(void)
 		goto out;
 	}
 	r = vcpu_nmi(vcpu);
-	step(r == 0 && run_to_out(vcpu, PORT_NMI) && *count == 6 &&
+	ok = r == 0 && run_to_out(vcpu, PORT_NMI);
+	step(ok && *count == 6 &&
 	     *nmi_rip == after_movss,
 	     "VMM_NMI in the MOV SS shadow is taken after the next instruction: count %u (want 6), frame rip %#llx (want %#llx)",
 	     *count, (unsigned long long)*nmi_rip, (unsigned long long)after_movss);
-	step(run_to_out(vcpu, PORT_IDLE) && vmm_vcpu_run(vcpu) == 0 &&
-	     get_ucall(vcpu, NULL) == UCALL_DONE && *count == 6 && *bad == 0,
+	ok = run_to_out(vcpu, PORT_IDLE) && vmm_vcpu_run(vcpu) == 0 &&
+	     get_ucall(vcpu, NULL) == UCALL_DONE;
+	step(ok && *count == 6 && *bad == 0,
 	     "guest finishes, %u NMIs in all (want 6), nested %u", *count, *bad);
 out:
 	steps_end();
@@ -1155,6 +1166,7 @@ static void test_eintr(void)
 	struct vmm_run *run;
 	sigset_t usr1, none;
 	int r, sig;
+	bool ok;
 
 	steps_begin("EINTR", EINTR_POINTS);
 	stream_init(s, "EINTR", 1, 1);
@@ -1181,8 +1193,9 @@ static void test_eintr(void)
 	     !run->ready_for_interrupt_injection,
 	     "after EINTR the vector is still queued: interrupt.injected %u nr %#x, ready %u (want 1 0x60 0)",
 	     ev.interrupt.injected, ev.interrupt.nr, run->ready_for_interrupt_injection);
-	if (!step(vmm_vcpu_run(s->vcpu) == 0 && vec_count(s->vm, s->mode, 0x60) == 1 &&
-		  vmm_vcpu_run(s->vcpu) == 0 && vec_count(s->vm, s->mode, 0x60) == 1,
+	ok = vmm_vcpu_run(s->vcpu) == 0 && vec_count(s->vm, s->mode, 0x60) == 1 &&
+	     vmm_vcpu_run(s->vcpu) == 0;
+	if (!step(ok && vec_count(s->vm, s->mode, 0x60) == 1,
 		  "the next VMM_RUN delivers it once: %u time(s) after two runs, exit %s",
 		  vec_count(s->vm, s->mode, 0x60), exit_name(s->vcpu)))
 		goto out;
@@ -1207,8 +1220,8 @@ static void test_eintr(void)
 	sigwait(&usr1, &sig);
 	TEST_ASSERT_OK(vmm_vcpu_set_signal_mask(s->vcpu, NULL));
 	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-	step(vmm_vcpu_run(s->vcpu) == 0 && vmm_vcpu_run(s->vcpu) == 0 &&
-	     vec_count(s->vm, s->mode, 0x61) == 1 &&
+	ok = vmm_vcpu_run(s->vcpu) == 0 && vmm_vcpu_run(s->vcpu) == 0;
+	step(ok && vec_count(s->vm, s->mode, 0x61) == 1 &&
 	     *data32(s->vm, s->mode, OFF_RINGIDX) == 2,
 	     "then delivered once: %u time(s), %u interrupts in all (want 1, 2)",
 	     vec_count(s->vm, s->mode, 0x61), *data32(s->vm, s->mode, OFF_RINGIDX));
