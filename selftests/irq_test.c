@@ -1385,7 +1385,8 @@ static void test_ioctls(void)
 	       r ? strerror(-r) : "ok", r2 ? strerror(-r2) : "accepted");
 
 	r = get_events(vcpu, &ev);
-	TEST_ASSERT(r == 0, "GET_VCPU_EVENTS: %s", strerror(-r));
+	if (r)
+		tap_diag("GET_VCPU_EVENTS: %s", strerror(-r));
 	ev.flags |= 1U << 31;
 	r = set_events(vcpu, &ev);
 	ev.flags &= ~(1U << 31);
