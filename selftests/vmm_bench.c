@@ -13,6 +13,11 @@
  *                          (a 4-byte MOV at MMIO_GPA, outside every slot)
  *         vm_touch      create a VM with one vCPU and MIB MiB, let the
  *                       guest write one byte in every 4 KiB page, destroy it
+ *         irq_inject    VMM_INTERRUPT at a HLT exit, the guest's handler
+ *                       counts it and IRETs, the guest halts again: an
+ *                       injected interrupt and a HLT exit, round trip
+ *                       (last: a device without VMM_INTERRUPT prints a
+ *                       "#" line instead)
  *   vmm_bench -c A.txt B.txt
  *       print two such outputs side by side with the ratio A/B
  *
@@ -41,6 +46,9 @@
 #define STACK_GPA	0x80000
 #define TOUCH_GPA	0x200000
 #define MMIO_GPA	0x10000000	/* mapped by the guest, in no slot */
+#define IDT_GPA		0x5000
+#define IRQ_COUNT_GPA	0x6000
+#define IRQ_VECTOR	0x30
 
 /* Guest code: position-independent snippets copied to CODE_GPA. */
 #define GUEST(name, body)					\
@@ -59,6 +67,9 @@ GUEST(g_mmiow, "1: mov %eax, (%rdi); jmp 1b");
 GUEST(g_mmior, "1: mov (%rdi), %eax; jmp 1b");
 /* rdi = first byte, r9 = pages */
 GUEST(g_touch, "1: movb $1, (%rdi); add $4096, %rdi; dec %r9; jnz 1b; hlt");
+/* Interrupt handler at g_irq_handler: counts at IRQ_COUNT_GPA. */
+GUEST(g_irq, "sti; 1: hlt; jmp 1b; g_irq_handler: incl 0x6000; iretq");
+extern const unsigned char g_irq_handler[];
 
 static int sys_fd;
 static struct vmm_cpuid2 *cpuid;
@@ -263,6 +274,56 @@ static uint64_t bench_touch(int mib, int reps)
 	return best;
 }
 
+/* Injection round trip; 0 if the device has no VMM_INTERRUPT. */
+static uint64_t bench_irq(long n)
+{
+	struct vmm_interrupt irq = { .irq = IRQ_VECTOR };
+	uint64_t handler = CODE_GPA + (uint64_t)(g_irq_handler - g_irq_start);
+	uint64_t gate[2], t;
+	struct vmm_sregs sregs;
+	struct vm v;
+	long i;
+
+	vm_create(&v, 2 << 20, SNIPPET(g_irq));
+	/* A 64-bit interrupt gate, selector 0x08, DPL 0. */
+	gate[0] = (handler & 0xffff) | 0x08ULL << 16 | 0x8eULL << 40 |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
+	memcpy(v.mem + IDT_GPA + 16 * IRQ_VECTOR, gate, sizeof(gate));
+	if (ioctl(v.vcpu, VMM_GET_SREGS, &sregs) < 0)
+		die("GET_SREGS");
+	sregs.idt.base = IDT_GPA;
+	sregs.idt.limit = 16 * 256 - 1;
+	if (ioctl(v.vcpu, VMM_SET_SREGS, &sregs) < 0)
+		die("SET_SREGS");
+	run_expect(&v, VMM_EXIT_HLT);
+	if (ioctl(v.vcpu, VMM_INTERRUPT, &irq) < 0) {
+		printf("# irq_inject: VMM_INTERRUPT: %s\n", strerror(errno));
+		vm_destroy(&v);
+		return 0;
+	}
+	run_expect(&v, VMM_EXIT_HLT);
+	for (i = 0; i < 100; i++) {
+		if (ioctl(v.vcpu, VMM_INTERRUPT, &irq) < 0)
+			die("INTERRUPT");
+		run_expect(&v, VMM_EXIT_HLT);
+	}
+	t = __rdtsc();
+	for (i = 0; i < n; i++) {
+		if (ioctl(v.vcpu, VMM_INTERRUPT, &irq) < 0)
+			die("INTERRUPT");
+		run_expect(&v, VMM_EXIT_HLT);
+	}
+	t = __rdtsc() - t;
+	if (*(uint32_t *)(v.mem + IRQ_COUNT_GPA) != (uint32_t)n + 101) {
+		fprintf(stderr, "vmm_bench: the guest counted %u interrupts, %ld injected\n",
+			*(uint32_t *)(v.mem + IRQ_COUNT_GPA), n + 101);
+		exit(1);
+	}
+	vm_destroy(&v);
+	return t / n;
+}
+
 /* -c: two result files side by side. */
 static int compare(const char *a, const char *b)
 {
@@ -290,6 +351,7 @@ int main(int argc, char **argv)
 	const char *dev = "/dev/vmm";
 	long n = 20000;
 	int mib = 64, reps = 2, opt;
+	uint64_t t;
 
 	while ((opt = getopt(argc, argv, "d:n:m:r:c")) != -1) {
 		switch (opt) {
@@ -333,6 +395,9 @@ int main(int argc, char **argv)
 	printf("mmio_read_exit %llu\n", (unsigned long long)
 	       bench_loop(n, SNIPPET(g_mmior), VMM_EXIT_MMIO));
 	printf("vm_touch %llu\n", (unsigned long long)bench_touch(mib, reps));
+	t = bench_irq(n);
+	if (t)
+		printf("irq_inject %llu\n", (unsigned long long)t);
 	return 0;
 usage:
 	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] | -c A B\n");

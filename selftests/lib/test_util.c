@@ -350,23 +350,36 @@ uint64_t vcpu_run_ucall(struct vmm_vcpu *vcpu, struct ucall *uc)
 void vcpu_set_handler(struct vmm_vcpu *vcpu, unsigned int vector,
 		      uint64_t handler_gpa)
 {
+	struct vmm_sregs sregs;
+
+	TEST_ASSERT_OK(vmm_vcpu_get_sregs(vcpu, &sregs));
+	vcpu_set_handler_at(vcpu, sregs.cr0 & VMM_CR0_PE ? TEST_IDT_GPA : 0,
+			    vector, handler_gpa);
+}
+
+void vcpu_set_handler_at(struct vmm_vcpu *vcpu, uint64_t idt_gpa,
+			 unsigned int vector, uint64_t handler_gpa)
+{
 	struct vmm_vm *vm = vmm_vcpu_vm(vcpu);
 	struct vmm_sregs sregs;
 	uint8_t *idt;
 
 	TEST_ASSERT(vector < 256, "vector %u", vector);
 	TEST_ASSERT_OK(vmm_vcpu_get_sregs(vcpu, &sregs));
-	idt = test_gpa(vm, TEST_IDT_GPA, 4096);
 
 	if (!(sregs.cr0 & VMM_CR0_PE)) {
-		/* Real mode: segment:offset pairs at linear 0... */
-		uint16_t *ivt = test_gpa(vm, 0, 1024);
+		/* Real mode: segment:offset pairs at the table's base. */
+		uint16_t *ivt = test_gpa(vm, idt_gpa, 1024);
 
 		ivt[2 * vector] = handler_gpa & 0xf;
 		ivt[2 * vector + 1] = (uint16_t)(handler_gpa >> 4);
-		sregs.idt.base = 0;
+		sregs.idt.base = idt_gpa;
 		sregs.idt.limit = 0x3ff;
-	} else if (sregs.efer & VMM_EFER_LMA) {
+		TEST_ASSERT_OK(vmm_vcpu_set_sregs(vcpu, &sregs));
+		return;
+	}
+	idt = test_gpa(vm, idt_gpa, 4096);
+	if (sregs.efer & VMM_EFER_LMA) {
 		uint8_t *g = idt + 16 * vector;
 		uint64_t lo = (handler_gpa & 0xffff) |
 			      (uint64_t)VMM_SEL_CODE64 << 16 |
@@ -376,7 +389,7 @@ void vcpu_set_handler(struct vmm_vcpu *vcpu, unsigned int vector,
 
 		memcpy(g, &lo, 8);
 		memcpy(g + 8, &hi, 8);
-		sregs.idt.base = TEST_IDT_GPA;
+		sregs.idt.base = idt_gpa;
 		sregs.idt.limit = 16 * 256 - 1;
 	} else {
 		uint64_t d = (handler_gpa & 0xffff) |
@@ -385,7 +398,7 @@ void vcpu_set_handler(struct vmm_vcpu *vcpu, unsigned int vector,
 			     ((handler_gpa >> 16) & 0xffff) << 48;
 
 		memcpy(idt + 8 * vector, &d, 8);
-		sregs.idt.base = TEST_IDT_GPA;
+		sregs.idt.base = idt_gpa;
 		sregs.idt.limit = 8 * 256 - 1;
 	}
 	TEST_ASSERT_OK(vmm_vcpu_set_sregs(vcpu, &sregs));

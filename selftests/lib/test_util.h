@@ -326,4 +326,12 @@ void vcpu_dump_diag(struct vmm_vcpu *vcpu);
 void vcpu_set_handler(struct vmm_vcpu *vcpu, unsigned int vector,
 		      uint64_t handler_gpa);
 
+/*
+ * vcpu_set_handler_at: the same with the table at idt_gpa (in real mode
+ * the vector table's base, normally 0), which IDTR then points at.  The
+ * table must lie in guest memory.
+ */
+void vcpu_set_handler_at(struct vmm_vcpu *vcpu, uint64_t idt_gpa,
+			 unsigned int vector, uint64_t handler_gpa);
+
 #endif /* SELFTESTS_TEST_UTIL_H */
