@@ -1078,8 +1078,9 @@ static void guest_time_fold(struct vmm_vcpu *vcpu)
 	if (!vmm_has_guest_time())
 		return;
 	left = vmcs_read32(VMX_PREEMPTION_TIMER_VALUE);
-	vcpu->stats.guest_tsc += (u64)(VMM_PT_START - left) << vmm_caps.pt_rate;
-	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, VMM_PT_START);
+	vcpu->stats.guest_tsc += (u64)(vmm_caps.pt_period - left) <<
+				 vmm_caps.pt_rate;
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, vmm_caps.pt_period);
 }
 
 static int handle_preemption_timer(struct vmm_vcpu *vcpu)
@@ -1116,7 +1117,8 @@ static void stint_end(struct vmm_vcpu *vcpu, const struct stint *st,
 #else
 static int handle_preemption_timer(struct vmm_vcpu *vcpu)
 {
-	return EXIT_RESUME;	/* not enabled without statistics */
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, vmm_caps.pt_period);
+	return EXIT_RESUME;
 }
 
 struct stint {

@@ -23,9 +23,6 @@ enum {
 #define VMM_RUN_PAGES		2
 #define VMM_PIO_OFFSET		PAGE_SIZE
 
-/* What the VMX-preemption timer starts from: it measures guest time. */
-#define VMM_PT_START		0xffffffffU
-
 extern u64 vmm_host_efer;
 extern u64 vmm_host_xcr0;
 extern u64 vmm_guest_xcr0;	/* XCR0 bits a guest may set */

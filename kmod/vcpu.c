@@ -472,8 +472,8 @@ static void vmcs_init(struct vmm_vcpu *vcpu)
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write64(EPT_POINTER, vcpu->vm->eptp);
-	if (vmm_has_guest_time())
-		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, VMM_PT_START);
+	if (vmm_has_pt())
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, vmm_caps.pt_period);
 	if (vmm_has_vpid())
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vcpu->vpid);
 	if (vmm_has_msr_bitmap())

@@ -44,6 +44,7 @@ struct vmm_caps {
 	u64 cr4_fixed0;
 	u64 cr4_fixed1;
 	u8 pt_rate;		/* VMX-preemption timer: TSC bit it follows */
+	u32 pt_period;		/* ... and its start value: one tick */
 };
 
 extern struct vmm_caps vmm_caps __read_mostly;
@@ -58,10 +59,16 @@ static inline bool vmm_has_ept_2m(void)
 	return vmm_caps.ept_vpid & VMX_EPT_2MB_PAGE_BIT;
 }
 
-/* Guest time is measured (statistics): see run.c. */
-static inline bool vmm_has_guest_time(void)
+/* The VMX-preemption timer bounds each stretch in the guest (run.c). */
+static inline bool vmm_has_pt(void)
 {
 	return vmm_caps.pin_based & PIN_BASED_VMX_PREEMPTION_TIMER;
+}
+
+/* Guest time is measured (statistics) with the same timer. */
+static inline bool vmm_has_guest_time(void)
+{
+	return VMM_STATS_ON && vmm_has_pt();
 }
 
 static inline bool vmm_has_msr_bitmap(void)

@@ -166,7 +166,7 @@ int vmm_caps_probe(void)
 	 */
 	r = adjust_ctls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
 			PIN_BASED_VIRTUAL_NMIS,
-			VMM_STATS_ON ? PIN_BASED_VMX_PREEMPTION_TIMER : 0,
+			PIN_BASED_VMX_PREEMPTION_TIMER,
 			true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				    MSR_IA32_VMX_PINBASED_CTLS,
 			&c->pin_based, "pin-based");
@@ -238,12 +238,17 @@ int vmm_caps_probe(void)
 
 	rdmsrl(MSR_IA32_VMX_MISC, c->misc);
 	/*
-	 * The statistics' guest time needs the timer and the exit control
-	 * that saves its value (SDM Vol. 3C 25.5.1, 26.5.1); it must never
-	 * stop a guest, so it is only wanted where both exist and count
-	 * right.
+	 * The VMX-preemption timer, with the exit control that saves its
+	 * value (SDM Vol. 3C 25.5.1, 26.5.1), ends a guest's stretch after a
+	 * tick of guest time, whatever the guest does: external-interrupt
+	 * exiting alone should do that, but some implementations (Bochs)
+	 * deliver no exit for a host interrupt while the guest runs with IF
+	 * clear.  The statistics take the guest's time from it.  Only where
+	 * it exists and counts right.
 	 */
 	c->pt_rate = c->misc & MISC_PT_RATE_MASK;
+	c->pt_period = clamp_t(u64, div_u64((u64)tsc_khz * 1000, HZ) >>
+			       c->pt_rate, 1, U32_MAX);
 	if (!(c->pin_based & PIN_BASED_VMX_PREEMPTION_TIMER) ||
 	    !(c->exit_ctls & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER) || !pt_usable()) {
 		c->pin_based &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
