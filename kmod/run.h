@@ -8,6 +8,7 @@
 #include <asm/desc_defs.h>
 
 #include "vcpu.h"
+#include "msr.h"
 #include "xstate.h"
 
 /* The mapping of a vCPU fd: the run structure, then the port I/O data. */
@@ -55,8 +56,6 @@ void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 void vmm_clear_interrupt_shadow(void);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);
-int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
-int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmm_walk_capture(struct vmm_walk *w);
 int vmm_gva_to_gpa(struct vmm_vm *vm, const struct vmm_walk *w, u64 gva,
 		   bool write, u64 *gpa, u32 *pf);

@@ -444,6 +444,7 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 	vcpu->dr6 = VMM_DR6_FIXED;
 	vcpu->dr7 = VMM_DR7_FIXED;
 	vmm_set_xcr0(vcpu, XFEATURE_MASK_FP);
+	vmm_msr_reset(vcpu);
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
@@ -640,64 +641,6 @@ static int load_pdptrs(struct vmm_vcpu *vcpu, const struct vmm_sregs *s,
 		if ((pdptrs[i] & 1) && (pdptrs[i] & 0xfff00000000001e6ULL))
 			return -EINVAL;
 	return 0;
-}
-
-/* ---- MSRs reachable from userspace and from the guest ---- */
-
-static const u32 vmm_msrs[] = {
-	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
-	MSR_KERNEL_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-	MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_TSC_AUX,
-	MSR_IA32_MISC_ENABLE, MSR_FS_BASE, MSR_GS_BASE,
-};
-
-long vmm_msr_index_list(struct vmm_msr_list __user *ulist)
-{
-	struct vmm_msr_list l;
-	u32 n = ARRAY_SIZE(vmm_msrs);
-
-	if (copy_from_user(&l, ulist, sizeof(l)))
-		return -EFAULT;
-	if (put_user(n, &ulist->nmsrs))
-		return -EFAULT;
-	if (l.nmsrs < n)
-		return -E2BIG;
-	if (copy_to_user(ulist->indices, vmm_msrs, sizeof(vmm_msrs)))
-		return -EFAULT;
-	return 0;
-}
-
-static int msr_ioctl(struct vmm_vcpu *vcpu, struct vmm_msrs __user *umsrs,
-		     bool write)
-{
-	struct vmm_msrs hdr;
-	struct vmm_msr_entry *e;
-	u32 i;
-	int r;
-
-	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.nmsrs > 256)	/* as KVM's limit per call */
-		return -E2BIG;
-	e = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*e));
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	r = vmm_vcpu_get(vcpu);
-	if (r)
-		goto out;
-	/* Like KVM: stop at the first MSR that fails, return how many went. */
-	for (i = 0; i < hdr.nmsrs; i++) {
-		if (write ? vmm_set_msr(vcpu, e[i].index, e[i].data, true) :
-			    vmm_get_msr(vcpu, e[i].index, &e[i].data))
-			break;
-	}
-	vmm_vcpu_put(vcpu);
-	r = i;
-	if (!write && copy_to_user(umsrs->entries, e, i * sizeof(*e)))
-		r = -EFAULT;
-out:
-	kfree(e);
-	return r;
 }
 
 /* ---- CPUID ---- */
@@ -921,7 +864,7 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		break;
 	case VMM_GET_MSRS:
 	case VMM_SET_MSRS:
-		r = msr_ioctl(vcpu, argp, ioctl == VMM_SET_MSRS);
+		r = vmm_msr_ioctl(vcpu, argp, ioctl == VMM_SET_MSRS);
 		break;
 	case VMM_SET_CPUID2:
 		r = set_cpuid2(vcpu, argp);

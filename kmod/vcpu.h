@@ -15,6 +15,7 @@
 #include <asm/fpu/api.h>
 
 #include "emulate.h"
+#include "msr.h"
 #include "regs.h"
 
 #define VMM_MAX_VCPUS		16
@@ -181,6 +182,7 @@ struct vmm_vcpu {
 	u64 shared_msrs[VMM_NR_SHARED_MSRS];
 	u64 tsc_aux;
 	u64 misc_enable;
+	struct vmm_msr_state msr;	/* msr.c */
 	u64 dr[4];
 	u64 dr6;
 	u64 dr7;
@@ -230,7 +232,6 @@ void vmm_vcpu_clear_local(void);
 int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id);
 void vmm_vcpu_free(struct vmm_vcpu *vcpu);
 long vmm_supported_cpuid(struct vmm_cpuid2 __user *ucpuid);
-long vmm_msr_index_list(struct vmm_msr_list __user *ulist);
 int vmm_vcpu_init_module(void);
 void vmm_vcpu_exit_module(void);
 
