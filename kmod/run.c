@@ -582,6 +582,9 @@ void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply)
 		break;
 	case VMM_PENDING_HYPERCALL:
 		*rax = vcpu->run->hypercall.ret;
+		/* Outside 64-bit mode the result is 32 bits, as KVM's. */
+		if (!(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
+			*rax = (u32)*rax;
 		break;
 	}
 }
@@ -636,6 +639,12 @@ static int handle_cpuid(struct vmm_vcpu *vcpu)
 			c &= ~BIT(4);
 			if (vcpu->cr4 & X86_CR4_PKE)
 				c |= BIT(4);
+		} else if (e->function == 0xd && e->index < 2) {
+			/* The XSAVE area size for the guest's XCR0. */
+			if (e->index == 0)
+				b = vmm_xsave_size(vcpu->xcr0, false);
+			else if (a & BIT(1))
+				b = vmm_xsave_size(vcpu->xcr0, true);
 		}
 	}
 	g[VMM_RAX] = a;
@@ -659,26 +668,51 @@ static int handle_triple_fault(struct vmm_vcpu *vcpu)
 	return EXIT_USER;
 }
 
+/*
+ * VMCALL, with KVM's hypercall ABI: number in RAX, arguments in RBX, RCX,
+ * RDX, RSI, the result in RAX; in a 32-bit or 16-bit code segment only
+ * the low 32 bits of each count and the result is zero-extended.  Only
+ * CPL 0 may call (-VMM_EPERM otherwise).  VAPIC_POLL_IRQ does nothing;
+ * MAP_GPA_RANGE exits to userspace where the VM opted in with
+ * VMM_CAP_EXIT_HYPERCALL, and userspace's hypercall.ret becomes RAX;
+ * every other number is -VMM_ENOSYS.  The guest always continues after
+ * the VMCALL.
+ */
 static int handle_vmcall(struct vmm_vcpu *vcpu)
 {
 	struct vmm_run *run = vcpu->run;
 	unsigned long *g = vcpu->es.regs;
+	bool lm = vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK;
+	u64 mask = lm ? ~0ULL : U32_MAX;
+	u64 nr = g[VMM_RAX] & mask, gpa = g[VMM_RBX] & mask;
+	u64 npages = g[VMM_RCX] & mask;
+	s64 ret = -VMM_ENOSYS;
 
-	run->exit_reason = VMM_EXIT_HYPERCALL;
-	run->hypercall.nr = g[VMM_RAX];
-	run->hypercall.args[0] = g[VMM_RBX];
-	run->hypercall.args[1] = g[VMM_RCX];
-	run->hypercall.args[2] = g[VMM_RDX];
-	run->hypercall.args[3] = g[VMM_RSI];
-	run->hypercall.args[4] = g[VMM_RDI];
-	run->hypercall.args[5] = 0;
-	run->hypercall.ret = 0;
-	run->hypercall.flags = 0;
-	run->hypercall.longmode = !!(vmcs_read32(GUEST_CS_AR_BYTES) &
-				     VMX_AR_L_MASK);
+	if (VMX_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES))) {
+		ret = -VMM_EPERM;
+	} else if (nr == VMM_HC_VAPIC_POLL_IRQ) {
+		ret = 0;
+	} else if (nr == VMM_HC_MAP_GPA_RANGE &&
+		   (READ_ONCE(vcpu->vm->hypercall_exit) & VMM_HC_EXIT_MASK)) {
+		ret = -VMM_EINVAL;
+		if ((gpa & ~PAGE_MASK) || !npages ||
+		    (gpa >> PAGE_SHIFT) + npages <= (gpa >> PAGE_SHIFT))
+			goto out;
+		memset(&run->hypercall, 0, sizeof(run->hypercall));
+		run->exit_reason = VMM_EXIT_HYPERCALL;
+		run->hypercall.nr = nr;
+		run->hypercall.args[0] = gpa;
+		run->hypercall.args[1] = npages;
+		run->hypercall.args[2] = g[VMM_RDX] & mask;
+		run->hypercall.longmode = lm;
+		skip_instruction(vcpu);
+		vcpu->pending = VMM_PENDING_HYPERCALL;
+		return EXIT_USER;
+	}
+out:
+	g[VMM_RAX] = ret & mask;
 	skip_instruction(vcpu);
-	vcpu->pending = VMM_PENDING_HYPERCALL;
-	return EXIT_USER;
+	return EXIT_RESUME;
 }
 
 static int handle_skip(struct vmm_vcpu *vcpu)

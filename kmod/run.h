@@ -46,6 +46,14 @@ static inline void vmm_xstate_update(struct vmm_vcpu *vcpu)
 					    vcpu->cr4, vcpu->xcr0);
 }
 
+/* cpuid.c */
+void vmm_cpuid_init(void);
+u32 vmm_xsave_size(u64 xcr0, bool compacted);
+
+/* state.c */
+long vmm_state_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
+		     void __user *argp);
+
 /* mmio.c */
 int vmm_mmio_begin(struct vmm_vcpu *vcpu);
 int vmm_mmio_complete(struct vmm_vcpu *vcpu);

@@ -866,6 +866,13 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VMM_SET_MSRS:
 		r = vmm_msr_ioctl(vcpu, argp, ioctl == VMM_SET_MSRS);
 		break;
+	case VMM_GET_XSAVE:
+	case VMM_SET_XSAVE:
+	case VMM_GET_XCRS:
+	case VMM_SET_XCRS:
+	case VMM_GET_TSC_KHZ:
+		r = vmm_state_ioctl(vcpu, ioctl, argp);
+		break;
 	case VMM_SET_CPUID2:
 		r = set_cpuid2(vcpu, argp);
 		break;
@@ -1077,6 +1084,7 @@ int vmm_vcpu_init_module(void)
 					  XFEATURE_MASK_AVX512);
 	if (boot_cpu_has(X86_FEATURE_OSPKE))
 		vmm_guest_xcr0 |= vmm_host_xcr0 & XFEATURE_MASK_PKRU;
+	vmm_cpuid_init();
 	store_idt(&vmm_host_idt);
 
 	/* Every MSR access exits, but for the bases that live in the VMCS. */

@@ -27,6 +27,8 @@
  */
 #define VMM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 #define VMM_MAX_CPUID_ENTRIES	80
+/* The hypercalls that userspace may take over (as KVM: MAP_GPA_RANGE). */
+#define VMM_HC_EXIT_MASK	BIT_ULL(VMM_HC_MAP_GPA_RANGE)
 
 struct vmm_memslot {
 	u64 base_gfn;
@@ -72,6 +74,7 @@ struct vmm_vm {
 	struct mmu_notifier mn;
 
 	bool manual_protect;		/* VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	u64 hypercall_exit;		/* VMM_CAP_EXIT_HYPERCALL: BIT(VMM_HC_*) */
 	bool initially_set;
 
 	int nr_vcpus;
