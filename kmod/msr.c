@@ -269,7 +269,7 @@ static void adjust_tsc_offset(s64 delta)
  * The guest may not go from x2APIC back to xAPIC, nor from disabled to
  * x2APIC; userspace may.
  */
-static int set_apic_base(struct vmm_vcpu *vcpu, u64 data, bool host)
+bool vmm_apic_base_valid(struct vmm_vcpu *vcpu, u64 data, bool host)
 {
 	const struct vmm_cpuid_entry2 *e = guest_cpuid(vcpu, 1, 0);
 	u64 rsvd = reserved_pa_bits(vcpu) | 0x2ff;
@@ -279,12 +279,9 @@ static int set_apic_base(struct vmm_vcpu *vcpu, u64 data, bool host)
 	if (!e || !(e->ecx & BIT(21)))
 		rsvd |= x2;
 	if ((data & rsvd) || (data & (en | x2)) == x2)
-		return -EINVAL;
-	if (!host && (((old & x2) && !(data & x2) && (data & en)) ||
-		      (!(old & en) && (data & x2))))
-		return -EINVAL;
-	vcpu->apic_base = data;
-	return 0;
+		return false;
+	return host || !(((old & x2) && !(data & x2) && (data & en)) ||
+			 (!(old & en) && (data & x2)));
 }
 
 /*
@@ -478,7 +475,10 @@ int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->misc_enable = data;
 		return 0;
 	case MSR_IA32_APICBASE:
-		return set_apic_base(vcpu, data, host);
+		if (!vmm_apic_base_valid(vcpu, data, host))
+			return -EINVAL;
+		vcpu->apic_base = data;
+		return 0;
 	case VMM_MSR_KVM_WALL_CLOCK:
 	case VMM_MSR_KVM_SYSTEM_TIME:
 		/*

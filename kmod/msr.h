@@ -31,6 +31,7 @@ struct vmm_msrs;
 struct vmm_msr_list;
 
 void vmm_msr_reset(struct vmm_vcpu *vcpu);
+bool vmm_apic_base_valid(struct vmm_vcpu *vcpu, u64 data, bool host);
 int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
 long vmm_msr_index_list(struct vmm_msr_list __user *ulist);

@@ -844,6 +844,9 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		r = sregs_check(&sregs);
 		if (r)
 			break;
+		r = -EINVAL;	/* as WRMSR from userspace (msr.c) */
+		if (!vmm_apic_base_valid(vcpu, sregs.apic_base, true))
+			break;
 		pae = (sregs.cr0 & X86_CR0_PG) && (sregs.cr4 & X86_CR4_PAE) &&
 		      !(sregs.efer & EFER_LMA);
 		if (pae) {
