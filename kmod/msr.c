@@ -42,11 +42,14 @@
 #define VMM_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
 
+/* MTRR MSRs (SDM Vol. 3A 12.11.2): the kernel's names are CamelCase. */
+#define VMM_MSR_MTRR_DEF_TYPE	0x2ff
+#define VMM_MSR_MTRR_VAR	0x200	/* PhysBase0, PhysMask0, ... */
+
+/* The fixed-range MTRRs: one 64K, two 16K, eight 4K. */
 static const u32 fixed_mtrrs[VMM_NR_FIXED_MTRR] = {
-	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
-	MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_C8000, MSR_MTRRfix4K_D0000,
-	MSR_MTRRfix4K_D8000, MSR_MTRRfix4K_E0000, MSR_MTRRfix4K_E8000,
-	MSR_MTRRfix4K_F0000, MSR_MTRRfix4K_F8000,
+	0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d,
+	0x26e, 0x26f,
 };
 
 /* The MSRs whose GET and SET both work, whatever the vCPU's state. */
@@ -56,7 +59,7 @@ static const u32 vmm_msrs[] = {
 	MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_TSC_AUX,
 	MSR_IA32_MISC_ENABLE, MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_TSC_ADJUST,
 	MSR_IA32_APICBASE, VMM_MSR_KVM_WALL_CLOCK, VMM_MSR_KVM_SYSTEM_TIME,
-	MSR_MTRRdefType, MSR_IA32_MCG_CAP, MSR_IA32_MCG_STATUS,
+	VMM_MSR_MTRR_DEF_TYPE, MSR_IA32_MCG_CAP, MSR_IA32_MCG_STATUS,
 	MSR_IA32_MCG_CTL,
 };
 
@@ -136,10 +139,11 @@ static u64 *mtrr_slot(struct vmm_vcpu *vcpu, u32 index)
 {
 	int i;
 
-	if (index == MSR_MTRRdefType)
+	if (index == VMM_MSR_MTRR_DEF_TYPE)
 		return &vcpu->msr.mtrr_deftype;
-	if (index >= 0x200 && index < 0x200 + 2 * VMM_NR_VAR_MTRR)
-		return &vcpu->msr.mtrr_var[index - 0x200];
+	if (index >= VMM_MSR_MTRR_VAR &&
+	    index < VMM_MSR_MTRR_VAR + 2 * VMM_NR_VAR_MTRR)
+		return &vcpu->msr.mtrr_var[index - VMM_MSR_MTRR_VAR];
 	for (i = 0; i < VMM_NR_FIXED_MTRR; i++)
 		if (fixed_mtrrs[i] == index)
 			return &vcpu->msr.mtrr_fixed[i];
@@ -151,9 +155,10 @@ static bool mtrr_valid(struct vmm_vcpu *vcpu, u32 index, u64 data)
 {
 	int i;
 
-	if (index == MSR_MTRRdefType)
+	if (index == VMM_MSR_MTRR_DEF_TYPE)
 		return !(data & ~0xcffULL) && mtrr_type_valid(data & 0xff);
-	if (index >= 0x200 && index < 0x200 + 2 * VMM_NR_VAR_MTRR) {
+	if (index >= VMM_MSR_MTRR_VAR &&
+	    index < VMM_MSR_MTRR_VAR + 2 * VMM_NR_VAR_MTRR) {
 		if (index & 1)		/* PhysMask: bits 0-10 reserved */
 			return !(data & (reserved_pa_bits(vcpu) | 0x7ff));
 		return !(data & (reserved_pa_bits(vcpu) | 0xf00)) &&
@@ -526,7 +531,7 @@ long vmm_msr_index_list(struct vmm_msr_list __user *ulist)
 	for (i = 0; i < VMM_NR_FIXED_MTRR; i++)
 		idx[n++] = fixed_mtrrs[i];
 	for (i = 0; i < 2 * VMM_NR_VAR_MTRR; i++)
-		idx[n++] = 0x200 + i;
+		idx[n++] = VMM_MSR_MTRR_VAR + i;
 	for (i = 0; i < 4 * VMM_MAX_MCE_BANKS; i++)
 		idx[n++] = MSR_IA32_MC0_CTL + i;
 	r = copy_to_user(ulist->indices, idx, n * sizeof(*idx)) ? -EFAULT : 0;
