@@ -15,6 +15,57 @@
 
 u64 vmm_guest_xcr0 __read_mostly;
 
+/*
+ * Where each state component the guest may use sits in the standard
+ * XSAVE format, and whether it is 64-byte aligned in the compacted one
+ * (CPUID.(EAX=0DH,ECX=i), SDM Vol. 1 13.4.3): the sizes that leaf 0xD
+ * reports are computed from these, never taken from the host's own
+ * totals, which count components the guest does not get.
+ */
+static u32 xs_offset[64], xs_size[64];
+static u64 xs_align64;
+
+void vmm_cpuid_init(void)
+{
+	u32 a, b, c, d;
+	int i;
+
+	for (i = 2; i < 64; i++) {
+		if (!(vmm_guest_xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &a, &b, &c, &d);
+		xs_size[i] = a;
+		xs_offset[i] = b;
+		if (c & BIT(1))
+			xs_align64 |= BIT_ULL(i);
+	}
+}
+
+/*
+ * Bytes of an XSAVE area holding the components of @xcr0: standard
+ * format (CPUID.(0DH,0).EBX/ECX) or compacted (CPUID.(0DH,1).EBX).
+ * The legacy area and the header (576 bytes) are always there.
+ */
+u32 vmm_xsave_size(u64 xcr0, bool compacted)
+{
+	u32 size = 576;
+	int i;
+
+	xcr0 &= vmm_guest_xcr0;
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		if (!compacted) {
+			size = max(size, xs_offset[i] + xs_size[i]);
+			continue;
+		}
+		if (xs_align64 & BIT_ULL(i))
+			size = ALIGN(size, 64);
+		size += xs_size[i];
+	}
+	return size;
+}
+
 /* The signature at leaf 0x40000000, as other hypervisors have theirs. */
 static const char vmm_signature[12] = "VMMVMMVMM\0\0\0";
 
@@ -53,9 +104,12 @@ static void filter(struct vmm_cpuid_entry2 *e)
 			    BIT(7) | BIT(8) | BIT(15) | BIT(21) | BIT(24) |
 			    BIT(27));
 		e->ecx |= BIT(31);
-		/* EDX: no MCE/MCA, APIC, debug store, ACPI, TM, PBE. */
-		e->edx &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
-			    BIT(29) | BIT(31));
+		/*
+		 * EDX: no APIC, debug store, ACPI, TM, PBE.  MCE and MCA
+		 * stay: msr.c has the machine-check MSRs (no machine check
+		 * is ever delivered), as MTRR and PAT stay for their MSRs.
+		 */
+		e->edx &= ~(BIT(9) | BIT(21) | BIT(22) | BIT(29) | BIT(31));
 		e->ebx &= 0x00ffffff;	/* APIC ID 0: userspace sets its own */
 		break;
 	case 7:
@@ -90,12 +144,20 @@ static void filter(struct vmm_cpuid_entry2 *e)
 		break;
 	case 0xd:
 		if (e->index == 0) {
+			/*
+			 * ECX: the size for every component the guest may
+			 * use; EBX too, as KVM reports it (the CPUID exit
+			 * answers for the guest's current XCR0).
+			 */
 			e->eax = (u32)vmm_guest_xcr0;
 			e->edx = vmm_guest_xcr0 >> 32;
+			e->ecx = vmm_xsave_size(vmm_guest_xcr0, false);
+			e->ebx = e->ecx;
 		} else if (e->index == 1) {
 			/* XSAVEOPT, XSAVEC, XGETBV1; no XSAVES or XFD. */
 			e->eax &= BIT(0) | BIT(1) | BIT(2);
-			e->ebx = 0;
+			e->ebx = e->eax & BIT(1) ?
+				 vmm_xsave_size(vmm_guest_xcr0, true) : 0;
 			e->ecx = 0;
 			e->edx = 0;
 		}

@@ -529,6 +529,9 @@ void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply)
 		break;
 	case VMM_PENDING_HYPERCALL:
 		*rax = vcpu->run->hypercall.ret;
+		/* Outside 64-bit mode the result is 32 bits, as KVM's. */
+		if (!(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
+			*rax = (u32)*rax;
 		break;
 	}
 }
@@ -583,6 +586,12 @@ static int handle_cpuid(struct vmm_vcpu *vcpu)
 			c &= ~BIT(4);
 			if (vcpu->cr4 & X86_CR4_PKE)
 				c |= BIT(4);
+		} else if (e->function == 0xd && e->index < 2) {
+			/* The XSAVE area size for the guest's XCR0. */
+			if (e->index == 0)
+				b = vmm_xsave_size(vcpu->xcr0, false);
+			else if (a & BIT(1))
+				b = vmm_xsave_size(vcpu->xcr0, true);
 		}
 	}
 	g[VMM_RAX] = a;
@@ -606,26 +615,51 @@ static int handle_triple_fault(struct vmm_vcpu *vcpu)
 	return EXIT_USER;
 }
 
+/*
+ * VMCALL, with KVM's hypercall ABI: number in RAX, arguments in RBX, RCX,
+ * RDX, RSI, the result in RAX; in a 32-bit or 16-bit code segment only
+ * the low 32 bits of each count and the result is zero-extended.  Only
+ * CPL 0 may call (-VMM_EPERM otherwise).  VAPIC_POLL_IRQ does nothing;
+ * MAP_GPA_RANGE exits to userspace where the VM opted in with
+ * VMM_CAP_EXIT_HYPERCALL, and userspace's hypercall.ret becomes RAX;
+ * every other number is -VMM_ENOSYS.  The guest always continues after
+ * the VMCALL.
+ */
 static int handle_vmcall(struct vmm_vcpu *vcpu)
 {
 	struct vmm_run *run = vcpu->run;
 	unsigned long *g = vcpu->es.regs;
+	bool lm = vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK;
+	u64 mask = lm ? ~0ULL : U32_MAX;
+	u64 nr = g[VMM_RAX] & mask, gpa = g[VMM_RBX] & mask;
+	u64 npages = g[VMM_RCX] & mask;
+	s64 ret = -VMM_ENOSYS;
 
-	run->exit_reason = VMM_EXIT_HYPERCALL;
-	run->hypercall.nr = g[VMM_RAX];
-	run->hypercall.args[0] = g[VMM_RBX];
-	run->hypercall.args[1] = g[VMM_RCX];
-	run->hypercall.args[2] = g[VMM_RDX];
-	run->hypercall.args[3] = g[VMM_RSI];
-	run->hypercall.args[4] = g[VMM_RDI];
-	run->hypercall.args[5] = 0;
-	run->hypercall.ret = 0;
-	run->hypercall.flags = 0;
-	run->hypercall.longmode = !!(vmcs_read32(GUEST_CS_AR_BYTES) &
-				     VMX_AR_L_MASK);
+	if (VMX_AR_DPL(vmcs_read32(GUEST_SS_AR_BYTES))) {
+		ret = -VMM_EPERM;
+	} else if (nr == VMM_HC_VAPIC_POLL_IRQ) {
+		ret = 0;
+	} else if (nr == VMM_HC_MAP_GPA_RANGE &&
+		   (READ_ONCE(vcpu->vm->hypercall_exit) & VMM_HC_EXIT_MASK)) {
+		ret = -VMM_EINVAL;
+		if ((gpa & ~PAGE_MASK) || !npages ||
+		    (gpa >> PAGE_SHIFT) + npages <= (gpa >> PAGE_SHIFT))
+			goto out;
+		memset(&run->hypercall, 0, sizeof(run->hypercall));
+		run->exit_reason = VMM_EXIT_HYPERCALL;
+		run->hypercall.nr = nr;
+		run->hypercall.args[0] = gpa;
+		run->hypercall.args[1] = npages;
+		run->hypercall.args[2] = g[VMM_RDX] & mask;
+		run->hypercall.longmode = lm;
+		skip_instruction(vcpu);
+		vcpu->pending = VMM_PENDING_HYPERCALL;
+		return EXIT_USER;
+	}
+out:
+	g[VMM_RAX] = ret & mask;
 	skip_instruction(vcpu);
-	vcpu->pending = VMM_PENDING_HYPERCALL;
-	return EXIT_USER;
+	return EXIT_RESUME;
 }
 
 static int handle_skip(struct vmm_vcpu *vcpu)
@@ -782,165 +816,12 @@ static int handle_dr(struct vmm_vcpu *vcpu)
 	return EXIT_RESUME;
 }
 
-static bool is_canonical(u64 v)
-{
-	return (u64)((s64)(v << 16) >> 16) == v;
-}
-
-int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data)
-{
-	switch (index) {
-	case MSR_EFER:
-		*data = vmcs_read64(GUEST_IA32_EFER);
-		return 0;
-	case MSR_STAR:
-		*data = vcpu->shared_msrs[VMM_MSR_STAR];
-		return 0;
-	case MSR_LSTAR:
-		*data = vcpu->shared_msrs[VMM_MSR_LSTAR];
-		return 0;
-	case MSR_CSTAR:
-		*data = vcpu->shared_msrs[VMM_MSR_CSTAR];
-		return 0;
-	case MSR_SYSCALL_MASK:
-		*data = vcpu->shared_msrs[VMM_MSR_SFMASK];
-		return 0;
-	case MSR_KERNEL_GS_BASE:
-		if (vcpu->kgs_loaded)
-			rdmsrl(MSR_KERNEL_GS_BASE, *data);
-		else
-			*data = vcpu->shared_msrs[VMM_MSR_KERNEL_GS_BASE];
-		return 0;
-	case MSR_IA32_SYSENTER_CS:
-		*data = vmcs_read32(GUEST_SYSENTER_CS);
-		return 0;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = vmcs_readl(GUEST_SYSENTER_ESP);
-		return 0;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = vmcs_readl(GUEST_SYSENTER_EIP);
-		return 0;
-	case MSR_FS_BASE:
-		*data = vmcs_readl(GUEST_FS_BASE);
-		return 0;
-	case MSR_GS_BASE:
-		*data = vmcs_readl(GUEST_GS_BASE);
-		return 0;
-	case MSR_IA32_CR_PAT:
-		*data = vmcs_read64(GUEST_IA32_PAT);
-		return 0;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmcs_read64(TSC_OFFSET);
-		return 0;
-	case MSR_TSC_AUX:
-		*data = vcpu->tsc_aux;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		*data = vcpu->misc_enable;
-		return 0;
-	case MSR_IA32_APICBASE:
-		*data = vcpu->apic_base;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	/* Each byte a memory type: 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A 12.12.2). */
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
-{
-	switch (index) {
-	case MSR_EFER: {
-		u64 cur = vmcs_read64(GUEST_IA32_EFER);
-
-		if (data & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-			return -EINVAL;
-		if (!host) {
-			/* LMA is the CPU's; LME may not change under paging. */
-			data = (data & ~EFER_LMA) | (cur & EFER_LMA);
-			if (((data ^ cur) & EFER_LME) &&
-			    (vmcs_readl(GUEST_CR0) & X86_CR0_PG))
-				return -EINVAL;
-		}
-		vmm_set_efer(vcpu, data);
-		return 0;
-	}
-	case MSR_LSTAR:
-	case MSR_CSTAR:
-	case MSR_KERNEL_GS_BASE:
-		if (!is_canonical(data))
-			return -EINVAL;
-		fallthrough;
-	case MSR_STAR:
-	case MSR_SYSCALL_MASK: {
-		int i = index == MSR_STAR ? VMM_MSR_STAR :
-			index == MSR_LSTAR ? VMM_MSR_LSTAR :
-			index == MSR_CSTAR ? VMM_MSR_CSTAR :
-			index == MSR_SYSCALL_MASK ? VMM_MSR_SFMASK :
-			VMM_MSR_KERNEL_GS_BASE;
-
-		vcpu->shared_msrs[i] = data;
-		if (i == VMM_MSR_KERNEL_GS_BASE && vcpu->kgs_loaded)
-			wrmsrl(MSR_KERNEL_GS_BASE, data);
-		return 0;
-	}
-	case MSR_IA32_SYSENTER_CS:
-		vmcs_write32(GUEST_SYSENTER_CS, data);
-		return 0;
-	case MSR_IA32_SYSENTER_ESP:
-	case MSR_IA32_SYSENTER_EIP:
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
-		if (!is_canonical(data))
-			return -EINVAL;
-		__vmcs_write(index == MSR_IA32_SYSENTER_ESP ? GUEST_SYSENTER_ESP :
-			     index == MSR_IA32_SYSENTER_EIP ? GUEST_SYSENTER_EIP :
-			     index == MSR_FS_BASE ? GUEST_FS_BASE : GUEST_GS_BASE,
-			     data);
-		return 0;
-	case MSR_IA32_CR_PAT:
-		if (!pat_valid(data))
-			return -EINVAL;
-		vmcs_write64(GUEST_IA32_PAT, data);
-		return 0;
-	case MSR_IA32_TSC:
-		vmcs_write64(TSC_OFFSET, data - rdtsc());
-		return 0;
-	case MSR_TSC_AUX:
-		if (data >> 32)
-			return -EINVAL;
-		vcpu->tsc_aux = data;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		vcpu->misc_enable = data;
-		return 0;
-	case MSR_IA32_APICBASE:
-		if (!host)
-			return -EINVAL;
-		vcpu->apic_base = data;
-		return 0;
-	}
-	return -ENOENT;
-}
-
 static int handle_rdmsr(struct vmm_vcpu *vcpu)
 {
 	unsigned long *g = vcpu->es.regs;
 	u64 data;
 
-	if (vmm_get_msr(vcpu, g[VMM_RCX], &data))
+	if (vmm_get_msr(vcpu, g[VMM_RCX], &data, false))
 		return inject_gp(vcpu);
 	g[VMM_RAX] = (u32)data;
 	g[VMM_RDX] = data >> 32;

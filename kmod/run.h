@@ -8,6 +8,7 @@
 #include <asm/desc_defs.h>
 
 #include "vcpu.h"
+#include "msr.h"
 #include "xstate.h"
 
 /* What an exit handler asks of the loop. */
@@ -51,6 +52,14 @@ static inline void vmm_xstate_update(struct vmm_vcpu *vcpu)
 					    vcpu->cr4, vcpu->xcr0);
 }
 
+/* cpuid.c */
+void vmm_cpuid_init(void);
+u32 vmm_xsave_size(u64 xcr0, bool compacted);
+
+/* state.c */
+long vmm_state_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
+		     void __user *argp);
+
 /* mmio.c */
 int vmm_mmio_begin(struct vmm_vcpu *vcpu);
 int vmm_mmio_complete(struct vmm_vcpu *vcpu);
@@ -77,8 +86,6 @@ long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
 void vmm_clear_interrupt_shadow(void);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);
-int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data);
-int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmm_walk_capture(struct vmm_walk *w);
 int vmm_gva_to_gpa(struct vmm_vm *vm, const struct vmm_walk *w, u64 gva,
 		   bool write, u64 *gpa, u32 *pf);

@@ -445,6 +445,7 @@ static void vmcs_init_guest(struct vmm_vcpu *vcpu)
 	vcpu->dr6 = VMM_DR6_FIXED;
 	vcpu->dr7 = VMM_DR7_FIXED;
 	vmm_set_xcr0(vcpu, XFEATURE_MASK_FP);
+	vmm_msr_reset(vcpu);
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_FAST_STRING |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
@@ -644,64 +645,6 @@ static int load_pdptrs(struct vmm_vcpu *vcpu, const struct vmm_sregs *s,
 		if ((pdptrs[i] & 1) && (pdptrs[i] & 0xfff00000000001e6ULL))
 			return -EINVAL;
 	return 0;
-}
-
-/* ---- MSRs reachable from userspace and from the guest ---- */
-
-static const u32 vmm_msrs[] = {
-	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
-	MSR_KERNEL_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-	MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_IA32_TSC, MSR_TSC_AUX,
-	MSR_IA32_MISC_ENABLE, MSR_FS_BASE, MSR_GS_BASE,
-};
-
-long vmm_msr_index_list(struct vmm_msr_list __user *ulist)
-{
-	struct vmm_msr_list l;
-	u32 n = ARRAY_SIZE(vmm_msrs);
-
-	if (copy_from_user(&l, ulist, sizeof(l)))
-		return -EFAULT;
-	if (put_user(n, &ulist->nmsrs))
-		return -EFAULT;
-	if (l.nmsrs < n)
-		return -E2BIG;
-	if (copy_to_user(ulist->indices, vmm_msrs, sizeof(vmm_msrs)))
-		return -EFAULT;
-	return 0;
-}
-
-static int msr_ioctl(struct vmm_vcpu *vcpu, struct vmm_msrs __user *umsrs,
-		     bool write)
-{
-	struct vmm_msrs hdr;
-	struct vmm_msr_entry *e;
-	u32 i;
-	int r;
-
-	if (copy_from_user(&hdr, umsrs, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.nmsrs > 256)	/* as KVM's limit per call */
-		return -E2BIG;
-	e = memdup_user(umsrs->entries, hdr.nmsrs * sizeof(*e));
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	r = vmm_vcpu_get(vcpu);
-	if (r)
-		goto out;
-	/* Like KVM: stop at the first MSR that fails, return how many went. */
-	for (i = 0; i < hdr.nmsrs; i++) {
-		if (write ? vmm_set_msr(vcpu, e[i].index, e[i].data, true) :
-			    vmm_get_msr(vcpu, e[i].index, &e[i].data))
-			break;
-	}
-	vmm_vcpu_put(vcpu);
-	r = i;
-	if (!write && copy_to_user(umsrs->entries, e, i * sizeof(*e)))
-		r = -EFAULT;
-out:
-	kfree(e);
-	return r;
 }
 
 /* ---- CPUID ---- */
@@ -905,6 +848,9 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		r = sregs_check(&sregs);
 		if (r)
 			break;
+		r = -EINVAL;	/* as WRMSR from userspace (msr.c) */
+		if (!vmm_apic_base_valid(vcpu, sregs.apic_base, true))
+			break;
 		pae = (sregs.cr0 & X86_CR0_PG) && (sregs.cr4 & X86_CR4_PAE) &&
 		      !(sregs.efer & EFER_LMA);
 		if (pae) {
@@ -925,7 +871,14 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		break;
 	case VMM_GET_MSRS:
 	case VMM_SET_MSRS:
-		r = msr_ioctl(vcpu, argp, ioctl == VMM_SET_MSRS);
+		r = vmm_msr_ioctl(vcpu, argp, ioctl == VMM_SET_MSRS);
+		break;
+	case VMM_GET_XSAVE:
+	case VMM_SET_XSAVE:
+	case VMM_GET_XCRS:
+	case VMM_SET_XCRS:
+	case VMM_GET_TSC_KHZ:
+		r = vmm_state_ioctl(vcpu, ioctl, argp);
 		break;
 	case VMM_SET_CPUID2:
 		r = set_cpuid2(vcpu, argp);
@@ -1138,6 +1091,7 @@ int vmm_vcpu_init_module(void)
 					  XFEATURE_MASK_AVX512);
 	if (boot_cpu_has(X86_FEATURE_OSPKE))
 		vmm_guest_xcr0 |= vmm_host_xcr0 & XFEATURE_MASK_PKRU;
+	vmm_cpuid_init();
 	store_idt(&vmm_host_idt);
 
 	/* Every MSR access exits, but for the bases that live in the VMCS. */

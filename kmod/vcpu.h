@@ -15,6 +15,7 @@
 #include <asm/fpu/api.h>
 
 #include "emulate.h"
+#include "msr.h"
 #include "regs.h"
 
 #define VMM_MAX_VCPUS		16
@@ -26,6 +27,8 @@
  */
 #define VMM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 #define VMM_MAX_CPUID_ENTRIES	80
+/* The hypercalls that userspace may take over (as KVM: MAP_GPA_RANGE). */
+#define VMM_HC_EXIT_MASK	BIT_ULL(VMM_HC_MAP_GPA_RANGE)
 
 struct vmm_memslot {
 	u64 base_gfn;
@@ -71,6 +74,7 @@ struct vmm_vm {
 	struct mmu_notifier mn;
 
 	bool manual_protect;		/* VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	u64 hypercall_exit;		/* VMM_CAP_EXIT_HYPERCALL: BIT(VMM_HC_*) */
 	bool initially_set;
 
 	int nr_vcpus;
@@ -197,6 +201,7 @@ struct vmm_vcpu {
 	u64 shared_msrs[VMM_NR_SHARED_MSRS];
 	u64 tsc_aux;
 	u64 misc_enable;
+	struct vmm_msr_state msr;	/* msr.c */
 	u64 dr[4];
 	u64 dr6;
 	u64 dr7;
@@ -246,7 +251,6 @@ void vmm_vcpu_clear_local(void);
 int vmm_vcpu_create(struct vmm_vm *vm, unsigned long id);
 void vmm_vcpu_free(struct vmm_vcpu *vcpu);
 long vmm_supported_cpuid(struct vmm_cpuid2 __user *ucpuid);
-long vmm_msr_index_list(struct vmm_msr_list __user *ulist);
 int vmm_vcpu_init_module(void);
 void vmm_vcpu_exit_module(void);
 

@@ -95,7 +95,14 @@ long vmm_check_extension(unsigned long cap)
 	case VMM_CAP_USER_NMI:
 	case VMM_CAP_VCPU_EVENTS:
 	case VMM_CAP_INTR_SHADOW:
+	case VMM_CAP_XSAVE:
 		return 1;
+	case VMM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case VMM_CAP_GET_TSC_KHZ:
+		return tsc_khz != 0;
+	case VMM_CAP_EXIT_HYPERCALL:
+		return VMM_HC_EXIT_MASK;
 	case VMM_CAP_NR_VCPUS:
 	case VMM_CAP_MAX_VCPUS:
 		return VMM_MAX_VCPUS;
@@ -429,6 +436,13 @@ static long vm_enable_cap(struct vmm_vm *vm, const struct vmm_enable_cap *c)
 	u64 ok = VMM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
 		 VMM_DIRTY_LOG_INITIALLY_SET;
 
+	if (!c->flags && c->cap == VMM_CAP_EXIT_HYPERCALL) {
+		/* As KVM: the mask replaces the last one; vCPUs see it next. */
+		if (c->args[0] & ~VMM_HC_EXIT_MASK)
+			return -EINVAL;
+		WRITE_ONCE(vm->hypercall_exit, c->args[0]);
+		return 0;
+	}
 	if (c->flags || c->cap != VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 ||
 	    (c->args[0] & ~ok))
 		return -EINVAL;

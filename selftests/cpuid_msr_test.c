@@ -398,7 +398,8 @@ int main(void)
 		{ MSR_SYSENTER_EIP, 0, 0xffffffff81001000ULL, 0x3000, 0 },
 		{ MSR_PAT, 0, 0x0007010600070106ULL, 0x0007040600070406ULL, 0 },
 		{ MSR_TSC_AUX, 0, 0x42, 0x1234, 0 },
-		{ MSR_MISC_ENABLE, 0, 0x801, 0x1, 0 },
+		/* The guest keeps BTS unavailable (bit 11): read-only to it. */
+		{ MSR_MISC_ENABLE, 0, 0x801, 0x800, 0 },
 		{ MSR_IA32_TSC, 0, 1ULL << 40, 1ULL << 44, 0 },
 	};
 	const unsigned int nrows = sizeof(rows) / sizeof(rows[0]);

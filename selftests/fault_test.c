@@ -11,8 +11,12 @@
  *  - every VMX instruction (and MONITOR/MWAIT) raises #UD in the guest,
  *    RDPMC #GP, WBINVD/INVD just complete: seen by handlers in the
  *    guest's IDT;
- *  - VMCALL is VMM_EXIT_HYPERCALL with nr and args from the registers,
- *    and RAX is hypercall.ret after the next VMM_RUN (long and 32-bit).
+ *  - VMCALL follows KVM's hypercall ABI (long and 32-bit mode): an
+ *    unknown number gives RAX = -VMM_ENOSYS and the guest goes on;
+ *    MAP_GPA_RANGE exits as VMM_EXIT_HYPERCALL (gpa, npages, attrs) only
+ *    after VMM_ENABLE_CAP(VMM_CAP_EXIT_HYPERCALL), RAX is hypercall.ret
+ *    after the next VMM_RUN (32 bits outside long mode), and an unaligned
+ *    gpa is -VMM_EINVAL without an exit.
  */
 #include <stdlib.h>
 
@@ -87,12 +91,17 @@ GUEST_CODE(insns, 64,
 
 extern const unsigned char ud_handler[], gp_handler[];
 
-#define HC_BODY(ax, bx)							\
-	"mov $0x1234, %eax\n mov $0x11, %ebx\n mov $0x22, %ecx\n"	\
-	"mov $0x33, %edx\n mov $0x44, %esi\n mov $0x55, %edi\n"		\
+#define HC_CALL(ax, bx, nr, a0, a1)					\
+	"mov $" #nr ", %eax\n mov $" #a0 ", %ebx\n mov $" #a1 ", %ecx\n"	\
+	"mov $0x10, %edx\n mov $0x44, %esi\n mov $0x55, %edi\n"		\
 	"vmcall\n"							\
 	"mov " ax ", " bx "\n"						\
-	GUEST_UCALL_REPORT						\
+	GUEST_UCALL_REPORT
+
+#define HC_BODY(ax, bx)							\
+	HC_CALL(ax, bx, 0x1234, 0x11, 0x22)				\
+	HC_CALL(ax, bx, 12, 0x200000, 3)				\
+	HC_CALL(ax, bx, 12, 0x200001, 1)				\
 	GUEST_UCALL_DONE
 
 GUEST_CODE(hc64, 64, HC_BODY("%rax", "%rbx"));
@@ -227,42 +236,79 @@ static void test_insns(void)
 	test_vm_free(vm);
 }
 
-static void test_hypercall(enum vmm_mode mode, const void *code, size_t len)
+static uint64_t hc_report(struct vmm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	if (vmm_vcpu_run(vcpu) || get_ucall(vcpu, &uc) != UCALL_REPORT) {
+		vcpu_dump_diag(vcpu);
+		return 0xdead;
+	}
+	return uc.args[0];
+}
+
+/* 6 results. */
+static void test_hypercall(enum vmm_mode mode, const void *code, size_t len,
+			   bool optin)
 {
 	const char *m = vmm_mode_name(mode);
 	struct vmm_vcpu *vcpu;
 	struct vmm_vm *vm = vm_create_with_one_vcpu(&vcpu, mode, code, len);
 	struct vmm_run *run = vmm_vcpu_run_data(vcpu);
 	bool lm = mode == VMM_MODE_LONG64;
-	uint64_t ret = lm ? 0xfeedface12345678ULL : 0x12345678;
-	struct ucall uc;
+	uint64_t mask = lm ? ~0ULL : 0xffffffffULL;
+	uint64_t ret = 0xfeedface12345678ULL, got;
 	int r;
 
-	r = vmm_vcpu_run(vcpu);
-	if (r || run->exit_reason != VMM_EXIT_HYPERCALL)
-		vcpu_dump_diag(vcpu);
-	tap_ok(r == 0 && run->exit_reason == VMM_EXIT_HYPERCALL &&
-	       run->hypercall.nr == 0x1234 && run->hypercall.args[0] == 0x11 &&
-	       run->hypercall.args[1] == 0x22 && run->hypercall.args[2] == 0x33 &&
-	       run->hypercall.args[3] == 0x44 && run->hypercall.args[4] == 0x55 &&
-	       run->hypercall.longmode == lm,
-	       "%s: VMCALL exits with nr %#llx args %#llx %#llx %#llx %#llx %#llx longmode %u",
-	       m, (unsigned long long)run->hypercall.nr,
-	       (unsigned long long)run->hypercall.args[0],
-	       (unsigned long long)run->hypercall.args[1],
-	       (unsigned long long)run->hypercall.args[2],
-	       (unsigned long long)run->hypercall.args[3],
-	       (unsigned long long)run->hypercall.args[4],
-	       run->hypercall.longmode);
-	run->hypercall.ret = ret;
-	r = vmm_vcpu_run(vcpu);
-	if (r || get_ucall(vcpu, &uc) != UCALL_REPORT) {
-		vcpu_dump_diag(vcpu);
-		memset(&uc, 0, sizeof(uc));
+	r = vmm_vm_check_extension(vm, VMM_CAP_EXIT_HYPERCALL);
+	if (optin)
+		r = r == (1 << VMM_HC_MAP_GPA_RANGE) ?
+		    vmm_enable_cap(vm, VMM_CAP_EXIT_HYPERCALL,
+				   1 << VMM_HC_MAP_GPA_RANGE) : -1;
+	else
+		r = r == (1 << VMM_HC_MAP_GPA_RANGE) &&
+		    vmm_enable_cap(vm, VMM_CAP_EXIT_HYPERCALL, 1 << 3) == -EINVAL ?
+		    0 : -1;
+	tap_ok(r == 0, "%s: CAP_EXIT_HYPERCALL is MAP_GPA_RANGE only%s", m,
+	       optin ? ", enabled" : "; other bits are EINVAL");
+
+	got = hc_report(vcpu);
+	tap_ok(got == (-(uint64_t)VMM_ENOSYS & mask),
+	       "%s: unknown hypercall: RAX -ENOSYS, no exit (%#llx)", m,
+	       (unsigned long long)got);
+
+	if (!optin) {
+		got = hc_report(vcpu);
+		tap_ok(got == (-(uint64_t)VMM_ENOSYS & mask),
+		       "%s: MAP_GPA_RANGE without opt-in: -ENOSYS (%#llx)", m,
+		       (unsigned long long)got);
+		tap_ok(true, "%s: (no exit to complete)", m);
+	} else {
+		r = vmm_vcpu_run(vcpu);
+		if (r || run->exit_reason != VMM_EXIT_HYPERCALL)
+			vcpu_dump_diag(vcpu);
+		tap_ok(r == 0 && run->exit_reason == VMM_EXIT_HYPERCALL &&
+		       run->hypercall.nr == VMM_HC_MAP_GPA_RANGE &&
+		       run->hypercall.args[0] == 0x200000 &&
+		       run->hypercall.args[1] == 3 &&
+		       run->hypercall.args[2] == 0x10 &&
+		       run->hypercall.longmode == lm,
+		       "%s: MAP_GPA_RANGE exits: nr %llu args %#llx %#llx %#llx longmode %u",
+		       m, (unsigned long long)run->hypercall.nr,
+		       (unsigned long long)run->hypercall.args[0],
+		       (unsigned long long)run->hypercall.args[1],
+		       (unsigned long long)run->hypercall.args[2],
+		       run->hypercall.longmode);
+		run->hypercall.ret = ret;
+		got = hc_report(vcpu);
+		tap_ok(got == (ret & mask),
+		       "%s: guest RAX after the exit is hypercall.ret (%#llx)",
+		       m, (unsigned long long)got);
 	}
-	tap_ok(uc.args[0] == ret,
-	       "%s: guest RAX after the hypercall is hypercall.ret (%#llx)",
-	       m, (unsigned long long)uc.args[0]);
+	got = hc_report(vcpu);
+	tap_ok(got == ((optin ? -(uint64_t)VMM_EINVAL : -(uint64_t)VMM_ENOSYS) & mask),
+	       "%s: MAP_GPA_RANGE, unaligned gpa: %s without an exit (%#llx)",
+	       m, optin ? "-EINVAL" : "-ENOSYS", (unsigned long long)got);
 	r = vmm_vcpu_run(vcpu);
 	tap_ok(r == 0 && get_ucall(vcpu, NULL) == UCALL_DONE, "%s: hypercall guest finished", m);
 	test_vm_free(vm);
@@ -271,7 +317,7 @@ static void test_hypercall(enum vmm_mode mode, const void *code, size_t len)
 int main(void)
 {
 	vmm_close(test_open_dev());	/* skips without /dev/vmm */
-	tap_plan(2 + 4 * 2 + 1 + 18 + 6);
+	tap_plan(2 + 4 * 2 + 1 + 18 + 3 * 6);
 
 	test_triple_fault(VMM_MODE_LONG64, GUEST_CODE_PTR(ud64), GUEST_CODE_LEN(ud64));
 	test_triple_fault(VMM_MODE_PROT32, GUEST_CODE_PTR(ud32), GUEST_CODE_LEN(ud32));
@@ -281,7 +327,8 @@ int main(void)
 	test_fail_entry("TR unusable in long mode", bad_tr, true);
 	test_bad_cr0();
 	test_insns();
-	test_hypercall(VMM_MODE_LONG64, GUEST_CODE_PTR(hc64), GUEST_CODE_LEN(hc64));
-	test_hypercall(VMM_MODE_PROT32, GUEST_CODE_PTR(hc32), GUEST_CODE_LEN(hc32));
+	test_hypercall(VMM_MODE_LONG64, GUEST_CODE_PTR(hc64), GUEST_CODE_LEN(hc64), true);
+	test_hypercall(VMM_MODE_PROT32, GUEST_CODE_PTR(hc32), GUEST_CODE_LEN(hc32), true);
+	test_hypercall(VMM_MODE_LONG64, GUEST_CODE_PTR(hc64), GUEST_CODE_LEN(hc64), false);
 	return tap_finish();
 }

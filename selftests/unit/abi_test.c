@@ -12,6 +12,8 @@
 #include <stdlib.h>
 
 #include <linux/kvm.h>
+#include <errno.h>		/* KVM_EINVAL, KVM_EPERM are errno values */
+#include <linux/kvm_para.h>
 #include <linux/vmm.h>
 
 static int nchecks;
@@ -412,6 +414,12 @@ static void check_caps(void)
 	SAME_CONST(CAP_XSAVE);
 	SAME_CONST(CAP_XCRS);
 	SAME_CONST(CAP_GET_TSC_KHZ);
+	SAME_CONST(CAP_EXIT_HYPERCALL);
+	SAME_CONST(HC_VAPIC_POLL_IRQ);
+	SAME_CONST(HC_MAP_GPA_RANGE);
+	SAME_CONST(ENOSYS);
+	SAME_CONST(EINVAL);
+	SAME_CONST(EPERM);
 }
 
 static const struct {

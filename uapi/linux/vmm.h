@@ -84,9 +84,10 @@ struct vmm_clear_dirty_log {
 };
 
 /*
- * VMM_ENABLE_CAP: turn on an optional behaviour.  The only capability
- * that can be enabled is VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 on a VM fd,
- * with args[0] a mask of VMM_DIRTY_LOG_* bits.
+ * VMM_ENABLE_CAP: turn on an optional behaviour, on a VM fd:
+ * VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with args[0] a mask of
+ * VMM_DIRTY_LOG_* bits, or VMM_CAP_EXIT_HYPERCALL with args[0] a mask
+ * of (1 << VMM_HC_*) bits: those hypercalls exit as VMM_EXIT_HYPERCALL.
  */
 struct vmm_enable_cap {
 	__u32 cap;		/* in: VMM_CAP_* */
@@ -519,6 +520,17 @@ struct vmm_run {
 #define VMM_CAP_MAX_VCPU_ID			128 /* vCPU ids must be below this */
 #define VMM_CAP_IMMEDIATE_EXIT			136
 #define VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2	168 /* value: supported VMM_DIRTY_LOG_* */
+#define VMM_CAP_EXIT_HYPERCALL			201 /* value: VMM_HC_* that can exit */
+
+/*
+ * Hypercalls (VMCALL with the number in RAX), as KVM's <linux/kvm_para.h>:
+ * the guest gets its result in RAX, a negative VMM_E* on failure.
+ */
+#define VMM_HC_VAPIC_POLL_IRQ			1
+#define VMM_HC_MAP_GPA_RANGE			12  /* args: gpa, npages, attrs */
+#define VMM_ENOSYS				1000
+#define VMM_EINVAL				22
+#define VMM_EPERM				1
 
 /* ------------------------------------------------------------------ */
 /* ioctls on the system fd (/dev/vmm)                                  */
