@@ -14,6 +14,15 @@
 #define VMM_RUN_PAGES		2
 #define VMM_PIO_OFFSET		PAGE_SIZE
 
+/* What an exit handler asks of the loop (run.c, debug.c). */
+enum {
+	EXIT_USER,	/* return to userspace; run->exit_reason is set */
+	EXIT_RESUME,	/* enter the guest again */
+	EXIT_SLOW,	/* call vcpu->slow() with preemption enabled */
+	EXIT_CHECK,	/* a signal or a reschedule is pending */
+	EXIT_MMIO,	/* emulate an MMIO access, outside the loop */
+};
+
 /* What the VMX-preemption timer starts from: it measures guest time. */
 #define VMM_PT_START		0xffffffffU
 

@@ -91,6 +91,7 @@ long vmm_check_extension(unsigned long cap)
 	case VMM_CAP_READONLY_MEM:
 	case VMM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case VMM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case VMM_CAP_DEBUGREGS:
 		return 1;
 	case VMM_CAP_NR_VCPUS:
 	case VMM_CAP_MAX_VCPUS:
