@@ -103,7 +103,8 @@ static void queue_db(struct vmm_vcpu *vcpu, unsigned long payload)
  * that an intercepted #DB caused, where it leaves the single step to
  * the VMM.  Blocking means the step cannot have been armed by the last
  * instruction (STI and MOV SS do not change TF), so the step is due:
- * say so in the field.
+ * say so in the field.  (Bochs 2.7 does not make this entry check; the
+ * SDM's rule is followed regardless.)
  */
 static void fix_pending_bs(void)
 {

@@ -8,7 +8,11 @@
  *    an instruction);
  *  - a data write breakpoint fires after the write, not on a read;
  *  - single-stepping with TF gives one #DB (DR6.BS) per instruction,
- *    also after STI (the VM entry check on pending debug exceptions),
+ *    also after STI (on real hardware the #DB exit there leaves STI
+ *    blocking with TF set, and VM entry fails unless the module sets BS
+ *    in the pending debug exceptions; Bochs 2.7 does not make that entry
+ *    check, SDM Vol. 3C 27.3.1.5, so in the emulated host this step
+ *    passes with or without the module's fix),
  *    one instruction late after MOV SS (SDM Vol. 3A 6.8.3), and after
  *    instructions the module completes: CPUID, and an OUT that exits to
  *    userspace;
