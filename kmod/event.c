@@ -140,6 +140,20 @@ void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 }
 
 /*
+ * An event the CPU stopped at the exit and that goes in as it is (ICEBP:
+ * a privileged software exception, with its instruction's length).
+ */
+void vmm_inject_event(struct vmm_vcpu *vcpu, u32 info, u32 len)
+{
+	struct vmm_events *ev = &vcpu->ev;
+
+	ev->inj = info & INFO_KEEP;
+	ev->inj_error = 0;
+	ev->inj_len = len;
+	events_update(ev);
+}
+
+/*
  * After an exit that can interrupt event delivery: take the event back
  * from the IDT-vectoring information.  Called with the VMCS current.
  */

@@ -23,6 +23,7 @@
 #include "vmx_ops.h"
 #include "vcpu.h"
 #include "run.h"
+#include "debug.h"
 
 static int emu_read_mem(void *opaque, u64 la, void *buf, unsigned int len)
 {
@@ -160,6 +161,7 @@ static int writeback(struct vmm_vcpu *vcpu)
 	vmcs_writel(GUEST_RFLAGS, c->rflags);
 	vmcs_writel(GUEST_RIP, c->rip);
 	vmm_clear_interrupt_shadow();
+	vmm_debug_insn_done(vcpu);
 	vmm_vcpu_put(vcpu);
 	vcpu->pending = VMM_PENDING_NONE;
 	return 1;

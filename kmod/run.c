@@ -38,6 +38,7 @@
 #include "run.h"
 #include "genl.h"
 #include "xstate.h"
+#include "debug.h"
 
 /* The host's NMI entry for hypervisors: renamed in Linux 6.6 (Kbuild). */
 #ifdef VMM_HAVE_NMI_KVM_VMX
@@ -260,6 +261,7 @@ static void skip_instruction(struct vmm_vcpu *vcpu)
 		next = (u32)next;
 	vmcs_writel(GUEST_RIP, next);
 	vmm_clear_interrupt_shadow();
+	vmm_debug_insn_done(vcpu);
 }
 
 static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
@@ -415,6 +417,7 @@ static int pio_finish(struct vmm_vcpu *vcpu, int copy_result)
 		vmm_inject_exception(vcpu, X86_TRAP_PF, true, vcpu->pf_error);
 	} else if (!copy_result && p->done) {
 		vmcs_writel(GUEST_RIP, p->next_rip);
+		vmm_debug_insn_done(vcpu);
 	}
 	vmm_vcpu_put(vcpu);
 	if (copy_result == -EIO) {
@@ -490,6 +493,7 @@ static int handle_io(struct vmm_vcpu *vcpu)
 		p->next_rip = (u32)p->next_rip;
 	if (!count) {
 		vmcs_writel(GUEST_RIP, p->next_rip);
+		vmm_debug_insn_done(vcpu);
 		return EXIT_RESUME;
 	}
 	/* One data page per round; a REP instruction restarts for the rest. */
@@ -677,6 +681,7 @@ static int handle_resume(struct vmm_vcpu *vcpu)
 static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+	int r;
 
 	/*
 	 * NMIs and machine checks were handed to the host already.  The
@@ -687,6 +692,9 @@ static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 	if ((info & INTR_INFO_UNBLOCK_NMI) &&
 	    (info & INTR_INFO_VECTOR_MASK) != X86_TRAP_DF)
 		vmm_events_iret_fault();
+	/* #DB and #AC: debug.c. */
+	if (vmm_debug_exception(vcpu, info, &r))
+		return r;
 	return EXIT_RESUME;
 }
 
@@ -779,40 +787,8 @@ static int handle_cr(struct vmm_vcpu *vcpu)
 
 static int handle_dr(struct vmm_vcpu *vcpu)
 {
-	unsigned long qual = vmcs_readl(EXIT_QUALIFICATION);
-	int dr = qual & 7, reg = (qual >> 8) & 15;
-	bool read = qual & 16;
-	unsigned long *g = vcpu->es.regs, val;
-
-	/* DR4/5 alias DR6/7 unless CR4.DE (SDM Vol. 3B 18.2.2). */
-	if (dr == 4 || dr == 5) {
-		if (vcpu->cr4 & X86_CR4_DE ||
-		    vmcs_readl(GUEST_CR4) & X86_CR4_DE)
-			return inject_ud(vcpu);
-		dr += 2;
-	}
-	/*
-	 * The guest's debug registers are kept here and never reach the
-	 * hardware: guest breakpoints do not fire (a documented limit).
-	 */
-	if (read) {
-		val = dr < 4 ? vcpu->dr[dr] : dr == 6 ? vcpu->dr6 : vcpu->dr7;
-		if (reg == VMM_RSP)
-			vmcs_writel(GUEST_RSP, val);
-		else
-			g[reg] = val;
-	} else {
-		val = reg == VMM_RSP ? vmcs_readl(GUEST_RSP) : g[reg];
-		if (dr >= 6 && (val >> 32))
-			return inject_gp(vcpu);
-		if (dr < 4)
-			vcpu->dr[dr] = val;
-		else if (dr == 6)
-			vcpu->dr6 = val | VMM_DR6_FIXED;
-		else
-			vcpu->dr7 = val | VMM_DR7_FIXED;
-	}
-	skip_instruction(vcpu);
+	if (vmm_debug_mov_dr(vcpu))
+		skip_instruction(vcpu);
 	return EXIT_RESUME;
 }
 
@@ -1268,6 +1244,9 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 			wrpkru(vcpu->pkru);
 	}
 	guest_msrs_load(vcpu);
+	/* The guest's breakpoints, only while its DR7 enables one. */
+	if (unlikely(vcpu->dr7 & VMM_DR7_BP_ENABLED))
+		vmm_debug_load_guest(vcpu);
 	/*
 	 * The guest holds no host RCU references.  On a nohz_full CPU say
 	 * so through context tracking, as for user mode; elsewhere report a

@@ -67,6 +67,7 @@ int vmm_mmio_complete(struct vmm_vcpu *vcpu);
 /* event.c */
 void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
+void vmm_inject_event(struct vmm_vcpu *vcpu, u32 info, u32 len);
 void vmm_events_reset(struct vmm_vcpu *vcpu);
 void vmm_events_exit(struct vmm_vcpu *vcpu);
 void vmm_events_iret_fault(void);

@@ -36,6 +36,7 @@
 #include "run.h"
 #include "genl.h"
 #include "xstate.h"
+#include "debug.h"
 
 struct vmm_pcpu {
 	struct list_head loaded;	/* VMCSs active here */
@@ -464,8 +465,11 @@ static void vmcs_init(struct vmm_vcpu *vcpu)
 	/*
 	 * Machine checks are the host's: one raised in the guest exits and
 	 * goes to the host's handler (run.c), never to the guest's IDT.
+	 * #DB and #AC always exit, so that no guest can hold the CPU in an
+	 * endless chain of them (debug.c).
 	 */
-	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_MC));
+	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_MC) | BIT(X86_TRAP_DB) |
+		     BIT(X86_TRAP_AC));
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
@@ -879,6 +883,12 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VMM_SET_XCRS:
 	case VMM_GET_TSC_KHZ:
 		r = vmm_state_ioctl(vcpu, ioctl, argp);
+		break;
+	case VMM_GET_DEBUGREGS:
+		r = vmm_get_debugregs(vcpu, argp);
+		break;
+	case VMM_SET_DEBUGREGS:
+		r = vmm_set_debugregs(vcpu, argp);
 		break;
 	case VMM_SET_CPUID2:
 		r = set_cpuid2(vcpu, argp);
