@@ -27,6 +27,7 @@
  */
 #define VMM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 #define VMM_MAX_CPUID_ENTRIES	80
+#define VMM_MAX_IRQ_ROUTES	4096	/* KVM's answer to CAP_IRQ_ROUTING */
 /* The hypercalls that userspace may take over (as KVM: MAP_GPA_RANGE). */
 #define VMM_HC_EXIT_MASK	BIT_ULL(VMM_HC_MAP_GPA_RANGE)
 

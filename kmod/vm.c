@@ -104,6 +104,11 @@ long vmm_check_extension(unsigned long cap)
 		return tsc_khz != 0;
 	case VMM_CAP_EXIT_HYPERCALL:
 		return VMM_HC_EXIT_MASK;
+	case VMM_CAP_INTERNAL_ERROR_DATA:
+		return 1;
+	case VMM_CAP_IRQ_ROUTING:
+		/* As KVM answers it on a VM without an irqchip (api.rst). */
+		return VMM_MAX_IRQ_ROUTES;
 	case VMM_CAP_NR_VCPUS:
 	case VMM_CAP_MAX_VCPUS:
 		return VMM_MAX_VCPUS;
@@ -501,6 +506,10 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	}
 	case VMM_CHECK_EXTENSION:
 		r = vmm_check_extension(arg);
+		break;
+	case VMM_SET_GSI_ROUTING:
+		/* Routes lead to an in-kernel irqchip; there is none. */
+		r = -EINVAL;
 		break;
 	case VMM_GET_DIRTY_LOG: {
 		struct vmm_dirty_log log;

@@ -175,6 +175,15 @@ static void check_event_structs(void)
 	SAME_STRUCT(xcr);
 	SAME_FIELD(xcr, xcr);
 	SAME_FIELD(xcr, value);
+	SAME_IOCTL(SET_GSI_ROUTING);
+	SAME_STRUCT(irq_routing);
+	SAME_FIELD(irq_routing, nr);
+	SAME_FIELD(irq_routing, flags);
+	SAME_STRUCT(irq_routing_entry);
+	SAME_FIELD(irq_routing_entry, gsi);
+	SAME_FIELD(irq_routing_entry, type);
+	SAME_FIELD(irq_routing_entry, flags);
+	SAME_FIELD(irq_routing_entry, u);
 	SAME_STRUCT(xcrs);
 	SAME_FIELD(xcrs, nr_xcrs);
 	SAME_FIELD(xcrs, flags);
@@ -414,6 +423,8 @@ static void check_caps(void)
 	SAME_CONST(CAP_XSAVE);
 	SAME_CONST(CAP_XCRS);
 	SAME_CONST(CAP_GET_TSC_KHZ);
+	SAME_CONST(CAP_IRQ_ROUTING);
+	SAME_CONST(CAP_INTERNAL_ERROR_DATA);
 	SAME_CONST(CAP_EXIT_HYPERCALL);
 	SAME_CONST(HC_VAPIC_POLL_IRQ);
 	SAME_CONST(HC_MAP_GPA_RANGE);

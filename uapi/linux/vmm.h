@@ -223,6 +223,28 @@ struct vmm_cpuid2 {
 	struct vmm_cpuid_entry2 entries[];
 };
 
+/*
+ * VMM_SET_GSI_ROUTING: KVM's interrupt routing table, which only an
+ * in-kernel interrupt controller uses.  vmm has none: the ioctl fails
+ * with -EINVAL, as KVM's does on a VM without one.
+ */
+struct vmm_irq_routing_entry {
+	__u32 gsi;
+	__u32 type;
+	__u32 flags;
+	__u32 pad;
+	union {
+		__u64 align;
+		__u32 pad[8];
+	} u;
+};
+
+struct vmm_irq_routing {
+	__u32 nr;
+	__u32 flags;
+	struct vmm_irq_routing_entry entries[];
+};
+
 /* ------------------------------------------------------------------ */
 /* Events and vCPU state (vCPU fd)                                     */
 /* ------------------------------------------------------------------ */
@@ -506,8 +528,10 @@ struct vmm_run {
 #define VMM_CAP_SYNC_MMU			16  /* host mapping changes reach the guest */
 #define VMM_CAP_DESTROY_MEMORY_REGION_WORKS	21
 #define VMM_CAP_USER_NMI			22
+#define VMM_CAP_IRQ_ROUTING			25  /* routes a VM may have (none work: see api.rst) */
 #define VMM_CAP_JOIN_MEMORY_REGIONS_WORKS	30
 #define VMM_CAP_SET_IDENTITY_MAP_ADDR		37
+#define VMM_CAP_INTERNAL_ERROR_DATA		40
 #define VMM_CAP_VCPU_EVENTS			41
 #define VMM_CAP_INTR_SHADOW			49
 #define VMM_CAP_DEBUGREGS			50
@@ -555,6 +579,7 @@ struct vmm_run {
 #define VMM_SET_IDENTITY_MAP_ADDR _IOW(VMMIO, 0x48, __u64)
 #define VMM_ENABLE_CAP		_IOW(VMMIO,  0xa3, struct vmm_enable_cap)
 #define VMM_CLEAR_DIRTY_LOG	_IOWR(VMMIO, 0xc0, struct vmm_clear_dirty_log)
+#define VMM_SET_GSI_ROUTING	_IOW(VMMIO,  0x6a, struct vmm_irq_routing)
 
 /* ------------------------------------------------------------------ */
 /* ioctls on a vCPU fd                                                 */
