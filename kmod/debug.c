@@ -103,22 +103,29 @@ static void queue_db(struct vmm_vcpu *vcpu, unsigned long payload)
  * that an intercepted #DB caused, where it leaves the single step to
  * the VMM.  Blocking means the step cannot have been armed by the last
  * instruction (STI and MOV SS do not change TF), so the step is due:
- * say so in the field.  (Bochs 2.7 does not make this entry check; the
- * SDM's rule is followed regardless.)
+ * say so in the field.  The same check wants BS clear with TF clear
+ * (userspace may have cleared TF): with blocking, BS is exactly TF
+ * (DEBUGCTL.BTF is always 0 for the guest).  (Bochs 2.7 does not make
+ * this entry check; the SDM's rule is followed regardless.)
  */
-static void fix_pending_bs(void)
+void vmm_debug_fix_bs(void)
 {
 	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	unsigned long pend, want;
 
-	if ((vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF) &&
-	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
-		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
-			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | DR6_BS);
+	if (!(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		return;
+	pend = vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS);
+	want = pend & ~DR6_BS;
+	if (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF)
+		want |= DR6_BS;
+	if (want != pend)
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, want);
 }
 
 static int handle_db(struct vmm_vcpu *vcpu, u32 intr_info)
 {
-	fix_pending_bs();
+	vmm_debug_fix_bs();
 	if ((intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
 		/*
 		 * ICEBP (INT1, 0xf1): the exit happens on the instruction

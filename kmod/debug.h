@@ -14,6 +14,7 @@ struct vmm_vcpu;
 #define VMM_DR7_BP_ENABLED	0xffUL
 
 bool vmm_debug_exception(struct vmm_vcpu *vcpu, u32 intr_info, int *ret);
+void vmm_debug_fix_bs(void);
 bool vmm_debug_mov_dr(struct vmm_vcpu *vcpu);
 void vmm_debug_insn_done(struct vmm_vcpu *vcpu);
 void vmm_debug_load_guest(struct vmm_vcpu *vcpu);

@@ -39,6 +39,7 @@
 #include "vmx_ops.h"
 #include "vcpu.h"
 #include "run.h"
+#include "debug.h"
 
 #define SHADOW		(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
 #define INFO_KEEP	(INTR_INFO_VECTOR_MASK | INTR_INFO_INTR_TYPE_MASK | \
@@ -116,8 +117,10 @@ void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 			events_update(ev);
 			return;
 		}
-		if ((contributory(prev) || prev == X86_TRAP_PF) &&
-		    (contributory(vector) || vector == X86_TRAP_PF)) {
+		/* Contributory then #PF is handled serially (table 6-5). */
+		if ((contributory(prev) && contributory(vector)) ||
+		    (prev == X86_TRAP_PF &&
+		     (contributory(vector) || vector == X86_TRAP_PF))) {
 			vector = X86_TRAP_DF;
 			has_error = true;
 			error = 0;
@@ -359,6 +362,29 @@ int vmm_handle_nmi_window(struct vmm_vcpu *vcpu)
 	return EXIT_RESUME;
 }
 
+/*
+ * Userspace changed RFLAGS, the shadow or the mode (SET_REGS, SET_SREGS,
+ * SET_VCPU_EVENTS): keep the guest state one that VM entry accepts (SDM
+ * Vol. 3C 27.3.1.4-5).  RFLAGS.VM needs protected mode and no IA-32e
+ * mode; STI blocking needs IF set; with STI or MOV-SS blocking, BS in the
+ * pending debug exceptions follows TF.
+ */
+void vmm_events_fixup(struct vmm_vcpu *vcpu)
+{
+	unsigned long rflags = vmcs_readl(GUEST_RFLAGS);
+
+	/* Virtual-8086 mode needs protected mode outside IA-32e (27.3.1.4). */
+	if ((rflags & X86_EFLAGS_VM) &&
+	    (!(vmcs_readl(GUEST_CR0) & X86_CR0_PE) ||
+	     (vmcs_read32(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE))) {
+		rflags &= ~X86_EFLAGS_VM;
+		vmcs_writel(GUEST_RFLAGS, rflags);
+	}
+	if (!(rflags & X86_EFLAGS_IF))
+		intr_change(GUEST_INTR_STATE_STI, 0);
+	vmm_debug_fix_bs();
+}
+
 /* Fill if_flag and ready_for_interrupt_injection for userspace. */
 void vmm_events_report(struct vmm_vcpu *vcpu)
 {
@@ -389,7 +415,13 @@ static int queue_irq(struct vmm_vcpu *vcpu, u32 irq)
 
 	if (irq > 255)
 		return -EINVAL;
-	if (ev->irq >= 0)
+	/*
+	 * One external interrupt at a time, queued or going in again: an
+	 * interrupt cut short never has to wait behind a second one.
+	 */
+	if (ev->irq >= 0 ||
+	    (ev->inj && (ev->inj & INTR_INFO_INTR_TYPE_MASK) ==
+	     INTR_TYPE_EXT_INTR))
 		return -EEXIST;
 	ev->irq = irq;
 	events_update(ev);
@@ -502,6 +534,9 @@ static void events_set(struct vmm_vcpu *vcpu, const struct vmm_vcpu_events *e)
 			ev->inj |= INTR_INFO_DELIVER_CODE_MASK;
 		ev->inj_error = e->exception.error_code;
 	}
+	ev->nmis = 0;
+	if ((e->flags & VMM_VCPUEVENT_VALID_NMI_PENDING) && e->nmi.pending)
+		ev->nmis = 1;
 	if (e->nmi.injected) {
 		if (ev->inj)
 			ev->nmis++;
@@ -515,8 +550,6 @@ static void events_set(struct vmm_vcpu *vcpu, const struct vmm_vcpu_events *e)
 			ev->inj = e->interrupt.nr | INTR_TYPE_EXT_INTR |
 				  INTR_INFO_VALID_MASK;
 	}
-	if (e->flags & VMM_VCPUEVENT_VALID_NMI_PENDING)
-		ev->nmis = e->nmi.pending ? 1 : 0;
 	ev->nmis = min_t(u8, ev->nmis, 2);
 	intr &= ~GUEST_INTR_STATE_NMI;
 	if (e->nmi.masked)
@@ -529,10 +562,8 @@ static void events_set(struct vmm_vcpu *vcpu, const struct vmm_vcpu_events *e)
 		else if (e->interrupt.shadow & VMM_X86_SHADOW_INT_STI)
 			intr |= GUEST_INTR_STATE_STI;
 	}
-	/* STI blocking needs IF set (SDM Vol. 3C 27.3.1.5). */
-	if (!(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF))
-		intr &= ~GUEST_INTR_STATE_STI;
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr);
+	vmm_events_fixup(vcpu);
 	/* An injected NMI goes in with blocking clear, and sets it. */
 	if ((ev->inj & ~INTR_INFO_DELIVER_CODE_MASK) == NMI_INFO)
 		intr_change(GUEST_INTR_STATE_NMI, 0);
@@ -553,24 +584,28 @@ void vmm_events_get_bitmap(struct vmm_vcpu *vcpu, u64 *bitmap)
 		bitmap[v / 64] |= 1ULL << (v % 64);
 }
 
-/* SET_SREGS: the lowest set bit, if any, becomes the injected interrupt. */
+/*
+ * SET_SREGS: the lowest set bit, if any, becomes the one external
+ * interrupt the vCPU holds (it goes in at the next entry); an all-zero
+ * bitmap changes nothing, as in KVM.
+ */
 void vmm_events_set_bitmap(struct vmm_vcpu *vcpu, const u64 *bitmap)
 {
 	struct vmm_events *ev = &vcpu->ev;
-	int i;
+	u32 type = ev->inj & INTR_INFO_INTR_TYPE_MASK;
+	int i, v;
 
-	for (i = 0; i < 4; i++) {
-		if (!bitmap[i])
-			continue;
-		if (!inj_soft(ev->inj) && ev->inj &&
-		    (ev->inj & INTR_INFO_INTR_TYPE_MASK) != INTR_TYPE_EXT_INTR)
-			ev->irq = i * 64 + __ffs64(bitmap[i]);
-		else
-			ev->inj = (i * 64 + __ffs64(bitmap[i])) |
-				  INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK;
-		events_update(ev);
+	for (i = 0; i < 4 && !bitmap[i]; i++)
+		;
+	if (i == 4)
 		return;
-	}
+	v = i * 64 + __ffs64(bitmap[i]);
+	ev->irq = -1;
+	if (!ev->inj || type == INTR_TYPE_EXT_INTR || inj_soft(ev->inj))
+		ev->inj = v | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK;
+	else
+		ev->irq = v;	/* behind the exception or NMI going in */
+	events_update(ev);
 }
 
 long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,

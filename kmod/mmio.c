@@ -159,9 +159,7 @@ static int writeback(struct vmm_vcpu *vcpu)
 			vcpu->es.regs[i] = c->gpr[i];
 	vmcs_writel(GUEST_RSP, c->gpr[VMM_RSP]);
 	vmcs_writel(GUEST_RFLAGS, c->rflags);
-	vmcs_writel(GUEST_RIP, c->rip);
-	vmm_clear_interrupt_shadow();
-	vmm_debug_insn_done(vcpu);
+	vmm_retire_insn(vcpu, c->rip);
 	vmm_vcpu_put(vcpu);
 	vcpu->pending = VMM_PENDING_NONE;
 	return 1;

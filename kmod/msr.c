@@ -403,8 +403,12 @@ int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (!is_canonical(data))
 			return -EINVAL;
 		fallthrough;
-	case MSR_STAR:
-	case MSR_SYSCALL_MASK: {
+	case MSR_SYSCALL_MASK:
+		/* IA32_FMASK bits 63:32 are reserved: WRMSR would fault. */
+		if (index == MSR_SYSCALL_MASK && (data >> 32))
+			return -EINVAL;
+		fallthrough;
+	case MSR_STAR: {
 		int i = index == MSR_STAR ? VMM_MSR_STAR :
 			index == MSR_LSTAR ? VMM_MSR_LSTAR :
 			index == MSR_CSTAR ? VMM_MSR_CSTAR :

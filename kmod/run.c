@@ -250,6 +250,14 @@ void vmm_clear_interrupt_shadow(void)
 				      GUEST_INTR_STATE_MOV_SS));
 }
 
+/* The instruction completed and the guest goes on at @next. */
+void vmm_retire_insn(struct vmm_vcpu *vcpu, unsigned long next)
+{
+	vmcs_writel(GUEST_RIP, next);
+	vmm_clear_interrupt_shadow();
+	vmm_debug_insn_done(vcpu);
+}
+
 static void skip_instruction(struct vmm_vcpu *vcpu)
 {
 	unsigned long rip = vmcs_readl(GUEST_RIP);
@@ -259,9 +267,7 @@ static void skip_instruction(struct vmm_vcpu *vcpu)
 	if (unlikely((next ^ rip) >> 32) &&
 	    !(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
 		next = (u32)next;
-	vmcs_writel(GUEST_RIP, next);
-	vmm_clear_interrupt_shadow();
-	vmm_debug_insn_done(vcpu);
+	vmm_retire_insn(vcpu, next);
 }
 
 static int internal_error(struct vmm_vcpu *vcpu, u32 suberror, u32 reason,
@@ -416,8 +422,7 @@ static int pio_finish(struct vmm_vcpu *vcpu, int copy_result)
 		vcpu->es.cr2 = vcpu->pf_gva;
 		vmm_inject_exception(vcpu, X86_TRAP_PF, true, vcpu->pf_error);
 	} else if (!copy_result && p->done) {
-		vmcs_writel(GUEST_RIP, p->next_rip);
-		vmm_debug_insn_done(vcpu);
+		vmm_retire_insn(vcpu, p->next_rip);
 	}
 	vmm_vcpu_put(vcpu);
 	if (copy_result == -EIO) {
@@ -492,8 +497,7 @@ static int handle_io(struct vmm_vcpu *vcpu)
 	if (!(vmcs_read32(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK))
 		p->next_rip = (u32)p->next_rip;
 	if (!count) {
-		vmcs_writel(GUEST_RIP, p->next_rip);
-		vmm_debug_insn_done(vcpu);
+		vmm_retire_insn(vcpu, p->next_rip);
 		return EXIT_RESUME;
 	}
 	/* One data page per round; a REP instruction restarts for the rest. */
@@ -684,11 +688,9 @@ static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 	int r;
 
 	/*
-	 * NMIs and machine checks were handed to the host already.  The
-	 * exit may have cut the delivery of a guest event short: it goes in
-	 * again.  A fault in the guest's IRET undoes its NMI unblocking.
+	 * NMIs and machine checks were handed to the host already.  A
+	 * fault in the guest's IRET undoes its NMI unblocking.
 	 */
-	vmm_events_exit(vcpu);
 	if ((info & INTR_INFO_UNBLOCK_NMI) &&
 	    (info & INTR_INFO_VECTOR_MASK) != X86_TRAP_DF)
 		vmm_events_iret_fault();
@@ -700,8 +702,7 @@ static int handle_exception_nmi(struct vmm_vcpu *vcpu)
 
 static int handle_extint(struct vmm_vcpu *vcpu)
 {
-	vmm_events_exit(vcpu);
-	return EXIT_RESUME;
+	return EXIT_RESUME;	/* the host took it when IRQs came back */
 }
 
 static int handle_cr(struct vmm_vcpu *vcpu)
@@ -912,7 +913,6 @@ static int handle_ept_violation(struct vmm_vcpu *vcpu)
 {
 	vcpu->fault_qual = vmcs_readl(EXIT_QUALIFICATION);
 	vcpu->fault_gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-	vmm_events_exit(vcpu);
 	/* Bit 12: NMI unblocking due to IRET (SDM Vol. 3C 28.2.1). */
 	if (vcpu->fault_qual & BIT(12))
 		vmm_events_iret_fault();
@@ -1084,6 +1084,11 @@ static int handle_exit(struct vmm_vcpu *vcpu, int fail)
 		vmm_stat_inc(&vcpu->stats.exit[EXIT_REASON_HLT]);
 		return handle_hlt(vcpu);
 	}
+	/*
+	 * The exits above never interrupt event delivery; any other may
+	 * (SDM Vol. 3C 28.2.4): take the event back first.
+	 */
+	vmm_events_exit(vcpu);
 	BUILD_BUG_ON(ARRAY_SIZE(exit_handlers) > VMM_STAT_EXIT_REASONS);
 	if (reason < ARRAY_SIZE(exit_handlers)) {
 		exit_handler_t h;
@@ -1216,6 +1221,9 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 		local_irq_enable();
 		return -EIO;
 	}
+	/* After the last check that can abort the entry: the event goes in. */
+	if (unlikely(vcpu->ev.work))
+		vmm_events_inject(vcpu);
 	/* The host's CR3 (PCID) and CR4 can change between entries. */
 	cr3 = __read_cr3();
 	if (unlikely(cr3 != vcpu->host_cr3)) {
@@ -1258,9 +1266,6 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 		rcu_note_context_switch(false);
 		vcpu->rcu_jiffies = jiffies;
 	}
-	/* After the last check that can abort the entry: the event goes in. */
-	if (unlikely(vcpu->ev.work))
-		vmm_events_inject(vcpu);
 	/* L1TF: flush what the host left in L1D, last thing before entry. */
 	if (unlikely(vmm_l1d_flush))
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);

@@ -78,6 +78,7 @@ int vmm_handle_irq_window(struct vmm_vcpu *vcpu);
 int vmm_handle_nmi_window(struct vmm_vcpu *vcpu);
 void vmm_events_run(struct vmm_vcpu *vcpu);
 void vmm_events_report(struct vmm_vcpu *vcpu);
+void vmm_events_fixup(struct vmm_vcpu *vcpu);
 void vmm_events_get_bitmap(struct vmm_vcpu *vcpu, u64 *bitmap);
 void vmm_events_set_bitmap(struct vmm_vcpu *vcpu, const u64 *bitmap);
 long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
@@ -85,6 +86,7 @@ long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,
 
 /* run.c */
 void vmm_clear_interrupt_shadow(void);
+void vmm_retire_insn(struct vmm_vcpu *vcpu, unsigned long next);
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 void vmm_complete_pending(struct vmm_vcpu *vcpu, bool apply);
 void vmm_walk_capture(struct vmm_walk *w);

@@ -247,8 +247,9 @@ int vmm_caps_probe(void)
 	 * it exists and counts right.
 	 */
 	c->pt_rate = c->misc & MISC_PT_RATE_MASK;
-	c->pt_period = clamp_t(u64, div_u64((u64)tsc_khz * 1000, HZ) >>
-			       c->pt_rate, 1, U32_MAX);
+	/* Without a known TSC rate, the longest stretch the timer allows. */
+	c->pt_period = tsc_khz ? clamp_t(u64, div_u64((u64)tsc_khz * 1000, HZ) >>
+					 c->pt_rate, 1, U32_MAX) : U32_MAX;
 	if (!(c->pin_based & PIN_BASED_VMX_PREEMPTION_TIMER) ||
 	    !(c->exit_ctls & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER) || !pt_usable()) {
 		c->pin_based &= ~PIN_BASED_VMX_PREEMPTION_TIMER;

@@ -528,7 +528,7 @@ struct vmm_run {
 #define VMM_CAP_SYNC_MMU			16  /* host mapping changes reach the guest */
 #define VMM_CAP_DESTROY_MEMORY_REGION_WORKS	21
 #define VMM_CAP_USER_NMI			22
-#define VMM_CAP_IRQ_ROUTING			25  /* routes a VM may have (none work: see api.rst) */
+#define VMM_CAP_IRQ_ROUTING			25  /* KVM's answer; see api.rst */
 #define VMM_CAP_JOIN_MEMORY_REGIONS_WORKS	30
 #define VMM_CAP_SET_IDENTITY_MAP_ADDR		37
 #define VMM_CAP_INTERNAL_ERROR_DATA		40

@@ -36,7 +36,7 @@ qemu_cmd()
 		-m 128 -nodefaults -display none -no-reboot \
 		-serial file:/tmp/qemu-$_name.serial \
 		-kernel $Q/vmlinuz -initrd $Q/guest.cpio.gz \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 nokaslr mitigations=off lpj=1000000 cryptomgr.notests vmtest.nonce=$_nonce"
+		-append "console=ttyS0 panic=-1 nokaslr mitigations=off lpj=1000000 cryptomgr.notests vmtest.nonce=$_nonce"
 }
 
 # trim FILE: at most the first 15 and the last 25 lines, without CRs.
