@@ -60,7 +60,7 @@ static const u32 vmm_msrs[] = {
 	MSR_IA32_MISC_ENABLE, MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_TSC_ADJUST,
 	MSR_IA32_APICBASE, VMM_MSR_KVM_WALL_CLOCK, VMM_MSR_KVM_SYSTEM_TIME,
 	VMM_MSR_MTRR_DEF_TYPE, MSR_IA32_MCG_CAP, MSR_IA32_MCG_STATUS,
-	MSR_IA32_MCG_CTL,
+	MSR_IA32_MCG_CTL, MSR_IA32_UCODE_REV,
 };
 
 #define VMM_NR_LISTED	(ARRAY_SIZE(vmm_msrs) + VMM_NR_FIXED_MTRR + \
@@ -79,6 +79,8 @@ void vmm_msr_reset(struct vmm_vcpu *vcpu)
 	 * starts as SETUP_MCE would leave it (MCG_CTL present, every CTL
 	 * all ones), which is what QEMU then writes back.
 	 */
+	/* The microcode revision KVM reports: bits 63:32, "no update". */
+	m->ucode_rev = 0x100000000ULL;
 	m->mcg_cap = VMM_MAX_MCE_BANKS | VMM_MCG_CTL_P;
 	m->mcg_ctl = ~0ULL;
 	for (i = 0; i < VMM_MAX_MCE_BANKS; i++)
@@ -349,6 +351,9 @@ int vmm_get_msr(struct vmm_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		*data = vcpu->misc_enable;
 		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = vcpu->msr.ucode_rev;
+		return 0;
 	case MSR_IA32_APICBASE:
 		*data = vcpu->apic_base;
 		return 0;
@@ -482,6 +487,15 @@ int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 			       (vcpu->misc_enable & MSR_IA32_MISC_ENABLE_EMON);
 		}
 		vcpu->misc_enable = data;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		/*
+		 * A guest writes 0 before CPUID to have the revision loaded
+		 * (SDM Vol. 3A 10.11.7.1): nothing to load, the write is
+		 * dropped.  Userspace sets the revision the guest reads.
+		 */
+		if (host)
+			vcpu->msr.ucode_rev = data;
 		return 0;
 	case MSR_IA32_APICBASE:
 		if (!vmm_apic_base_valid(vcpu, data, host))

@@ -24,6 +24,7 @@ struct vmm_msr_state {
 	s64 tsc_adjust;
 	u64 kvm_wall_clock;			/* MSR 0x11 */
 	u64 kvm_system_time;			/* MSR 0x12 */
+	u64 ucode_rev;				/* IA32_BIOS_SIGN_ID */
 };
 
 struct vmm_vcpu;

@@ -52,6 +52,18 @@ trim()
 		}'
 }
 
+# notes FILE: the guest kernel's complaints (unchecked MSR accesses,
+# warnings, errors), to compare the two hypervisors' runs.
+notes()
+{
+	_n=$(tr -d '\r' < "$1" |
+		grep -c -i -E 'unchecked MSR|WARNING|BUG|Oops|error|fail|hpet increased')
+	echo "the guest kernel's complaints: $_n"
+	tr -d '\r' < "$1" |
+		grep -i -E 'unchecked MSR|WARNING|BUG|Oops|error|fail|hpet increased' |
+		head -n 12 | sed 's/^/  /'
+}
+
 # run_qemu NAME: boot the guest on /dev/kvm (vmm or KVM, whichever is
 # loaded), report the time, judge exit status and marker.
 run_qemu()
@@ -85,6 +97,7 @@ run_qemu()
 		else
 			grep '^vmtest-qemu-guest: ' /tmp/qemu-$1.serial | tr -d '\r'
 		fi
+		notes /tmp/qemu-$1.serial
 		return 0
 	fi
 	echo "QEMU's output:"
