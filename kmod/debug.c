@@ -220,9 +220,8 @@ bool vmm_debug_exception(struct vmm_vcpu *vcpu, u32 intr_info, int *ret)
  * single-step #DB follows; a data breakpoint that the CPU held back
  * after MOV SS goes with it.
  */
-void vmm_debug_insn_done(struct vmm_vcpu *vcpu)
+void vmm_debug_insn_done(struct vmm_vcpu *vcpu, unsigned long rflags)
 {
-	unsigned long rflags = vmcs_readl(GUEST_RFLAGS);
 	unsigned long pending;
 
 	if (likely(!(rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF))))

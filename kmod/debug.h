@@ -16,7 +16,7 @@ struct vmm_vcpu;
 bool vmm_debug_exception(struct vmm_vcpu *vcpu, u32 intr_info, int *ret);
 void vmm_debug_fix_bs(void);
 bool vmm_debug_mov_dr(struct vmm_vcpu *vcpu);
-void vmm_debug_insn_done(struct vmm_vcpu *vcpu);
+void vmm_debug_insn_done(struct vmm_vcpu *vcpu, unsigned long rflags);
 void vmm_debug_load_guest(struct vmm_vcpu *vcpu);
 int vmm_get_debugregs(struct vmm_vcpu *vcpu, struct vmm_debugregs __user *u);
 int vmm_set_debugregs(struct vmm_vcpu *vcpu, struct vmm_debugregs __user *u);

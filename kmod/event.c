@@ -388,16 +388,24 @@ void vmm_events_fixup(struct vmm_vcpu *vcpu)
 /* Fill if_flag and ready_for_interrupt_injection for userspace. */
 void vmm_events_report(struct vmm_vcpu *vcpu)
 {
+	const struct vmm_events *ev = &vcpu->ev;
 	struct vmm_run *run = vcpu->run;
+	unsigned long rflags;
+	u32 intr = 0;
 
-	if (vmm_vcpu_get(vcpu)) {
-		run->if_flag = 0;
-		run->ready_for_interrupt_injection = 0;
-		return;
+	/* An instruction completed since the last entry: no shadow left. */
+	if (likely(vcpu->retired)) {
+		rflags = vcpu->retired_rflags;
+	} else if (!vmm_vcpu_get(vcpu)) {
+		rflags = vmcs_readl(GUEST_RFLAGS);
+		intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		vmm_vcpu_put(vcpu);
+	} else {
+		rflags = 0;
 	}
-	run->if_flag = !!(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF);
-	run->ready_for_interrupt_injection = ready_for_irq(vcpu);
-	vmm_vcpu_put(vcpu);
+	run->if_flag = !!(rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = run->if_flag && !(intr & SHADOW) &&
+		!ev->inj && !ev->exc && ev->irq < 0;
 }
 
 /* Start of VMM_RUN: what userspace asked for in the run structure. */

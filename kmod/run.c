@@ -250,12 +250,20 @@ void vmm_clear_interrupt_shadow(void)
 				      GUEST_INTR_STATE_MOV_SS));
 }
 
-/* The instruction completed and the guest goes on at @next. */
+/*
+ * The instruction completed and the guest goes on at @next: the shadow
+ * of an STI or MOV SS before it is over, and a single step is due.  The
+ * RFLAGS read here also answers vmm_events_report() for this exit.
+ */
 void vmm_retire_insn(struct vmm_vcpu *vcpu, unsigned long next)
 {
+	unsigned long rflags = vmcs_readl(GUEST_RFLAGS);
+
 	vmcs_writel(GUEST_RIP, next);
 	vmm_clear_interrupt_shadow();
-	vmm_debug_insn_done(vcpu);
+	vmm_debug_insn_done(vcpu, rflags);
+	vcpu->retired_rflags = rflags & ~X86_EFLAGS_RF;
+	vcpu->retired = true;
 }
 
 static void skip_instruction(struct vmm_vcpu *vcpu)
@@ -1271,6 +1279,7 @@ static int vcpu_enter_exit(struct vmm_vcpu *vcpu)
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 
 	fail = vmm_vmx_enter(&vcpu->es, vcpu->launched);
+	vcpu->retired = false;
 
 	context_tracking_guest_exit();
 	/*
@@ -1418,6 +1427,7 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 
 	/* Userspace may have changed CR8 in the run structure. */
 	vcpu->cr8 = run->cr8 & 15;
+	vcpu->retired = false;
 	vmm_events_run(vcpu);
 
 	if (vcpu->pending == VMM_PENDING_PIO_INS) {

@@ -186,6 +186,8 @@ struct vmm_vcpu {
 	struct vmm_run *run;
 	struct vmm_vm *vm;
 	struct vmm_events ev;
+	bool retired;			/* since the last entry: RFLAGS below */
+	unsigned long retired_rflags;
 	u32 cpu_based;			/* CPU_BASED_VM_EXEC_CONTROL */
 	u32 id;
 	u16 vpid;
