@@ -21,6 +21,10 @@
 
 Q=/vmm/qemu
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
+# vmtest.qemu_cpu=MODEL on the kernel command line (VMTEST_CMDLINE): the
+# -cpu of both runs, to compare the hypervisors with other CPU models.
+QEMU_CPU=$(sed -n 's/.*vmtest\.qemu_cpu=\([^ ]*\).*/\1/p' /proc/cmdline)
+QEMU_CPU=${QEMU_CPU:-qemu64,-mce,-mca,-mtrr}
 
 # uptime_cs: the emulated host's uptime in hundredths of a second.
 uptime_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
@@ -32,7 +36,7 @@ qemu_cmd()
 	_name=$1 _nonce=$2
 	shift 2
 	"$@" qemu-system-x86_64 -L $Q/firmware \
-		-accel kvm,kernel-irqchip=off -M pc -cpu qemu64,-mce,-mca,-mtrr \
+		-accel kvm,kernel-irqchip=off -M pc -cpu "$QEMU_CPU" \
 		-m 128 -nodefaults -display none -no-reboot \
 		-serial file:/tmp/qemu-$_name.serial \
 		-kernel $Q/vmlinuz -initrd $Q/guest.cpio.gz \
