@@ -194,10 +194,13 @@ static int handle_ac(struct vmm_vcpu *vcpu)
 
 /*
  * An exception exit: true if it is a #DB or an #AC, handled, with *ret
- * the exit handler's answer.  An exit that cut the delivery of another
- * event short is left to the caller, which delivers that event again;
- * a #DB trap that came with it is then lost (only a data breakpoint on
- * the event's own stack writes could do that).
+ * the exit handler's answer.  A #DB exit that cut the delivery of
+ * another event short is left to the caller, which delivers that event
+ * again; the #DB trap is then lost (only a data breakpoint on the
+ * event's own stack writes could do that).  An #AC is handled either
+ * way, or the event would raise it again forever: the guest's own goes
+ * in by the double-fault rules (vmm_inject_exception), a split lock is
+ * the host's, and the event follows.
  */
 bool vmm_debug_exception(struct vmm_vcpu *vcpu, u32 intr_info, int *ret)
 {
@@ -206,7 +209,8 @@ bool vmm_debug_exception(struct vmm_vcpu *vcpu, u32 intr_info, int *ret)
 
 	if (type == INTR_TYPE_NMI_INTR ||
 	    (vector != X86_TRAP_DB && vector != X86_TRAP_AC) ||
-	    (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK))
+	    (vector == X86_TRAP_DB &&
+	     (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK)))
 		return false;
 	*ret = vector == X86_TRAP_DB ? handle_db(vcpu, intr_info) :
 				       handle_ac(vcpu);

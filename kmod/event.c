@@ -128,7 +128,8 @@ void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 		/* Benign pairs: the first is lost and comes back on retry. */
 		ev->inj = 0;
 	} else if (ev->inj) {
-		if (type == INTR_TYPE_EXT_INTR && ev->irq < 0)
+		/* Never both: VMM_INTERRUPT refuses while one goes in. */
+		if (type == INTR_TYPE_EXT_INTR && !WARN_ON_ONCE(ev->irq >= 0))
 			ev->irq = prev;
 		else if (type == INTR_TYPE_NMI_INTR)
 			ev->nmis = min(ev->nmis + 1, 2);
@@ -256,7 +257,7 @@ void vmm_events_inject(struct vmm_vcpu *vcpu)
 		 * Such an event waits in its queue instead.
 		 */
 		if (type == INTR_TYPE_EXT_INTR && !irq_allowed(intr)) {
-			if (ev->irq < 0)
+			if (!WARN_ON_ONCE(ev->irq >= 0))
 				ev->irq = info & INTR_INFO_VECTOR_MASK;
 			info = 0;
 		} else if (type == INTR_TYPE_NMI_INTR &&
@@ -363,26 +364,43 @@ int vmm_handle_nmi_window(struct vmm_vcpu *vcpu)
 }
 
 /*
- * Userspace changed RFLAGS, the shadow or the mode (SET_REGS, SET_SREGS,
- * SET_VCPU_EVENTS): keep the guest state one that VM entry accepts (SDM
- * Vol. 3C 27.3.1.4-5).  RFLAGS.VM needs protected mode and no IA-32e
- * mode; STI blocking needs IF set; with STI or MOV-SS blocking, BS in the
+ * Before the first entry after userspace changed registers, the mode or
+ * the events (SET_REGS, SET_SREGS, SET_MSRS, SET_VCPU_EVENTS: in any
+ * order, so only now is the state final): what VM entry would refuse
+ * (SDM Vol. 3C 27.3.1.1, 27.3.1.4-5) is refused here, never handed to
+ * the CPU.  Returns false, with a VMM_EXIT_FAIL_ENTRY for userspace,
+ * when the state is invalid: RFLAGS.VM outside protected mode or in
+ * IA-32e mode, EFER.LMA against the IA-32e mode control, CR0.PG and
+ * CR4.PAE.  What the CPU itself would keep consistent is made so: STI
+ * blocking needs IF set; under STI or MOV-SS blocking, BS in the
  * pending debug exceptions follows TF.
  */
-void vmm_events_fixup(struct vmm_vcpu *vcpu)
+bool vmm_events_check_state(struct vmm_vcpu *vcpu)
 {
 	unsigned long rflags = vmcs_readl(GUEST_RFLAGS);
+	unsigned long cr0 = vmcs_readl(GUEST_CR0);
+	bool ia32e = vmcs_read32(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE;
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	bool bad;
 
-	/* Virtual-8086 mode needs protected mode outside IA-32e (27.3.1.4). */
-	if ((rflags & X86_EFLAGS_VM) &&
-	    (!(vmcs_readl(GUEST_CR0) & X86_CR0_PE) ||
-	     (vmcs_read32(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE))) {
-		rflags &= ~X86_EFLAGS_VM;
-		vmcs_writel(GUEST_RFLAGS, rflags);
+	vcpu->check_state = false;
+	bad = ((rflags & X86_EFLAGS_VM) && (!(cr0 & X86_CR0_PE) || ia32e)) ||
+	      !!(efer & EFER_LMA) != ia32e ||
+	      (ia32e && (!(cr0 & X86_CR0_PG) ||
+			 !(vmcs_readl(GUEST_CR4) & X86_CR4_PAE))) ||
+	      ((cr0 & X86_CR0_PG) && !!(efer & EFER_LME) != ia32e);
+	if (bad) {
+		vcpu->check_state = true;	/* until userspace fixes it */
+		vcpu->run->exit_reason = VMM_EXIT_FAIL_ENTRY;
+		vcpu->run->fail_entry.hardware_entry_failure_reason =
+			EXIT_REASON_INVALID_STATE;
+		vcpu->run->fail_entry.cpu = raw_smp_processor_id();
+		return false;
 	}
 	if (!(rflags & X86_EFLAGS_IF))
 		intr_change(GUEST_INTR_STATE_STI, 0);
 	vmm_debug_fix_bs();
+	return true;
 }
 
 /* Fill if_flag and ready_for_interrupt_injection for userspace. */
@@ -542,9 +560,9 @@ static void events_set(struct vmm_vcpu *vcpu, const struct vmm_vcpu_events *e)
 			ev->inj |= INTR_INFO_DELIVER_CODE_MASK;
 		ev->inj_error = e->exception.error_code;
 	}
-	ev->nmis = 0;
-	if ((e->flags & VMM_VCPUEVENT_VALID_NMI_PENDING) && e->nmi.pending)
-		ev->nmis = 1;
+	/* Without VALID_NMI_PENDING the NMIs waiting stay, as in KVM. */
+	if (e->flags & VMM_VCPUEVENT_VALID_NMI_PENDING)
+		ev->nmis = !!e->nmi.pending;
 	if (e->nmi.injected) {
 		if (ev->inj)
 			ev->nmis++;
@@ -571,7 +589,7 @@ static void events_set(struct vmm_vcpu *vcpu, const struct vmm_vcpu_events *e)
 			intr |= GUEST_INTR_STATE_STI;
 	}
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr);
-	vmm_events_fixup(vcpu);
+	vcpu->check_state = true;
 	/* An injected NMI goes in with blocking clear, and sets it. */
 	if ((ev->inj & ~INTR_INFO_DELIVER_CODE_MASK) == NMI_INFO)
 		intr_change(GUEST_INTR_STATE_NMI, 0);
@@ -609,7 +627,8 @@ void vmm_events_set_bitmap(struct vmm_vcpu *vcpu, const u64 *bitmap)
 		return;
 	v = i * 64 + __ffs64(bitmap[i]);
 	ev->irq = -1;
-	if (!ev->inj || type == INTR_TYPE_EXT_INTR || inj_soft(ev->inj))
+	if (!ev->exc &&
+	    (!ev->inj || type == INTR_TYPE_EXT_INTR || inj_soft(ev->inj)))
 		ev->inj = v | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK;
 	else
 		ev->irq = v;	/* behind the exception or NMI going in */

@@ -400,6 +400,7 @@ int vmm_set_msr(struct vmm_vcpu *vcpu, u32 index, u64 data, bool host)
 				return -EINVAL;
 		}
 		vmm_set_efer(vcpu, data);
+		vcpu->check_state = true;
 		return 0;
 	}
 	case MSR_LSTAR:

@@ -1429,6 +1429,17 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 	vcpu->cr8 = run->cr8 & 15;
 	vcpu->retired = false;
 	vmm_events_run(vcpu);
+	if (unlikely(vcpu->check_state)) {
+		r = vmm_vcpu_get(vcpu);
+		if (r)
+			goto out;
+		r = vmm_events_check_state(vcpu) ? 0 : 1;
+		vmm_vcpu_put(vcpu);
+		if (r) {
+			r = 0;
+			goto out;
+		}
+	}
 
 	if (vcpu->pending == VMM_PENDING_PIO_INS) {
 		vcpu->pending = VMM_PENDING_NONE;

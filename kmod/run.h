@@ -78,7 +78,7 @@ int vmm_handle_irq_window(struct vmm_vcpu *vcpu);
 int vmm_handle_nmi_window(struct vmm_vcpu *vcpu);
 void vmm_events_run(struct vmm_vcpu *vcpu);
 void vmm_events_report(struct vmm_vcpu *vcpu);
-void vmm_events_fixup(struct vmm_vcpu *vcpu);
+bool vmm_events_check_state(struct vmm_vcpu *vcpu);
 void vmm_events_get_bitmap(struct vmm_vcpu *vcpu, u64 *bitmap);
 void vmm_events_set_bitmap(struct vmm_vcpu *vcpu, const u64 *bitmap);
 long vmm_events_ioctl(struct vmm_vcpu *vcpu, unsigned int ioctl,

@@ -827,8 +827,7 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 			break;
 		vmm_complete_pending(vcpu, false);
 		r = regs_write(vcpu, &regs);
-		if (!r)
-			vmm_events_fixup(vcpu);
+		vcpu->check_state = true;
 		vmm_vcpu_put(vcpu);
 		break;
 	}
@@ -868,8 +867,7 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		if (r)
 			break;
 		r = sregs_write(vcpu, &sregs, pae ? pdptrs : NULL);
-		if (!r)
-			vmm_events_fixup(vcpu);
+		vcpu->check_state = true;
 		vmm_vcpu_put(vcpu);
 		break;
 	}

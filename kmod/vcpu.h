@@ -186,6 +186,7 @@ struct vmm_vcpu {
 	struct vmm_run *run;
 	struct vmm_vm *vm;
 	struct vmm_events ev;
+	bool check_state;		/* userspace set state: check it first */
 	bool retired;			/* since the last entry: RFLAGS below */
 	unsigned long retired_rflags;
 	u32 cpu_based;			/* CPU_BASED_VM_EXEC_CONTROL */

@@ -6,7 +6,8 @@
  *  - guest state the module accepts but the VM-entry checks refuse (a
  *    data-segment type in CS, TR unusable in long mode) ends in
  *    VMM_EXIT_FAIL_ENTRY with hardware reason 33, on a fresh vCPU and on
- *    one that ran already, and the vCPU runs again once fixed;
+ *    one that ran already, and the vCPU runs again once fixed; so does
+ *    RFLAGS.VM in long mode, which the module refuses before any entry;
  *  - SET_SREGS with CR0.PG without PE is EINVAL;
  *  - every VMX instruction (and MONITOR/MWAIT) raises #UD in the guest,
  *    RDPMC #GP, WBINVD/INVD just complete: seen by handlers in the
@@ -150,7 +151,18 @@ static void test_fail_entry(const char *what, void (*mod)(struct vmm_sregs *),
 	TEST_ASSERT_OK(vmm_vcpu_get_sregs(vcpu, &good));
 	TEST_ASSERT_OK(vmm_vcpu_get_regs(vcpu, &regs));
 	bad = good;
-	mod(&bad);
+	if (mod) {
+		mod(&bad);
+	} else {
+		/*
+		 * RFLAGS.VM in long mode (SDM Vol. 3C 27.3.1.4): SET_REGS
+		 * takes it, the module's check before entry refuses it.
+		 */
+		struct vmm_regs br = regs;
+
+		br.rflags |= 1ULL << 17;
+		TEST_ASSERT_OK(vmm_vcpu_set_regs(vcpu, &br));
+	}
 	r = vmm_vcpu_set_sregs(vcpu, &bad);
 	if (r) {
 		tap_ok(false, "%s%s: SET_SREGS refused it (%s): cannot reach the entry check",
@@ -317,7 +329,7 @@ static void test_hypercall(enum vmm_mode mode, const void *code, size_t len,
 int main(void)
 {
 	vmm_close(test_open_dev());	/* skips without /dev/vmm */
-	tap_plan(2 + 4 * 2 + 1 + 18 + 3 * 6);
+	tap_plan(2 + 6 * 2 + 1 + 18 + 3 * 6);
 
 	test_triple_fault(VMM_MODE_LONG64, GUEST_CODE_PTR(ud64), GUEST_CODE_LEN(ud64));
 	test_triple_fault(VMM_MODE_PROT32, GUEST_CODE_PTR(ud32), GUEST_CODE_LEN(ud32));
@@ -325,6 +337,8 @@ int main(void)
 	test_fail_entry("CS type 1 (data)", bad_cs, true);
 	test_fail_entry("TR unusable in long mode", bad_tr, false);
 	test_fail_entry("TR unusable in long mode", bad_tr, true);
+	test_fail_entry("RFLAGS.VM in long mode", NULL, false);
+	test_fail_entry("RFLAGS.VM in long mode", NULL, true);
 	test_bad_cr0();
 	test_insns();
 	test_hypercall(VMM_MODE_LONG64, GUEST_CODE_PTR(hc64), GUEST_CODE_LEN(hc64), true);

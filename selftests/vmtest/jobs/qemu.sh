@@ -66,6 +66,12 @@ notes()
 	tr -d '\r' < "$1" |
 		grep -i -E 'unchecked MSR|WARNING|BUG|Oops|error|fail|hpet increased' |
 		head -n 12 | sed 's/^/  /'
+	# vmtest.qemu_grep=REGEX (VMTEST_CMDLINE): more lines to compare.
+	_re=$(sed -n 's/.*vmtest\.qemu_grep=\([^ ]*\).*/\1/p' /proc/cmdline)
+	if [ -n "$_re" ]; then
+		echo "the guest's console lines matching $_re:"
+		tr -d '\r' < "$1" | grep -E "$_re" | head -n 60 | sed 's/^/  /'
+	fi
 }
 
 # run_qemu NAME: boot the guest on /dev/kvm (vmm or KVM, whichever is
