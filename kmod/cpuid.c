@@ -97,7 +97,7 @@ static void filter(struct vmm_cpuid_entry2 *e)
 		/*
 		 * ECX: no VMX/SMX, no MONITOR (it exits to #UD), no thermal,
 		 * debug-store or perfmon capability bits, no x2APIC or TSC
-		 * deadline (no local APIC is emulated yet); OSXSAVE follows
+		 * deadline (no local APIC in the kernel); OSXSAVE follows
 		 * the guest's CR4; the hypervisor bit is set.
 		 */
 		e->ecx &= ~(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) |
@@ -105,11 +105,14 @@ static void filter(struct vmm_cpuid_entry2 *e)
 			    BIT(27));
 		e->ecx |= BIT(31);
 		/*
-		 * EDX: no APIC, debug store, ACPI, TM, PBE.  MCE and MCA
-		 * stay: msr.c has the machine-check MSRs (no machine check
-		 * is ever delivered), as MTRR and PAT stay for their MSRs.
+		 * EDX: no debug store, ACPI, TM, PBE.  The APIC stays, as in
+		 * KVM: a VMM with its own local APIC (QEMU's, irqchip in
+		 * userspace) gets its MMIO page and IA32_APIC_BASE and CR8
+		 * kept for it (libvmm, which has none, clears the bit).  MCE
+		 * and MCA stay: msr.c has the machine-check MSRs (no machine
+		 * check is ever delivered), as MTRR and PAT for theirs.
 		 */
-		e->edx &= ~(BIT(9) | BIT(21) | BIT(22) | BIT(29) | BIT(31));
+		e->edx &= ~(BIT(21) | BIT(22) | BIT(29) | BIT(31));
 		e->ebx &= 0x00ffffff;	/* APIC ID 0: userspace sets its own */
 		break;
 	case 7:

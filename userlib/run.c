@@ -341,15 +341,21 @@ int vmm_vm_run(struct vmm_vm *vm, int kick_signal, struct vmm_stop *stop)
 
 /* ---- CPUID ---- */
 
+/*
+ * The vCPU's APIC ID; and no local APIC in CPUID.1:EDX bit 9: the
+ * module offers it for VMMs that emulate one (QEMU), libvmm has none.
+ */
 static void set_apic_id(struct vmm_cpuid2 *list, uint32_t id)
 {
 	for (uint32_t i = 0; i < list->nent; i++) {
 		struct vmm_cpuid_entry2 *e = &list->entries[i];
 
-		if (e->function == 1)
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffffU) | (id << 24);
-		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx &= ~(1U << 9);
+		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = id;
+		}
 	}
 }
 
