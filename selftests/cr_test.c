@@ -4,7 +4,8 @@
  * (a bit VMX forces on in the real CR0), CR0.TS set and CLTS, CR4.TSD,
  * DE and PCE set and cleared, CR4.VMXE hidden from the guest and refused
  * with #GP, CR3 as set up, CR8 written and read by the guest, shared
- * with the host through run->cr8 and SREGS, CR8 > 15 refused with #GP.
+ * with the host through run->cr8 and SREGS, CR8 > 15 refused with #GP;
+ * the #GPs the module injects push RFLAGS with RF set, as a fault does.
  * GET_SREGS shows the guest's values; SET_SREGS with values the CPU
  * would refuse (PG without PE, NW without CD, VMXE, CR8 > 15, LMA
  * without paging, CR0 bits above 31) fails with EINVAL and changes
@@ -16,6 +17,8 @@
 
 #define GP_COUNT_GPA	0x101000	/* u32: #GPs taken */
 #define RESUME_GPA	0x101008	/* u64: where the #GP handler returns */
+#define GP_RFLAGS_GPA	0x101010	/* u64: RFLAGS the last #GP pushed */
+#define RFLAGS_RF	(1ULL << 16)
 
 #define CR0_TS		(1ULL << 3)
 #define CR0_NE		(1ULL << 5)
@@ -60,6 +63,7 @@ GUEST_CODE(guest, 64,
 	EXPECT_GP("mov %rax, %cr4")
 	"mov %cr4, %rbx\n"
 	"mov " TU_XSTR(GP_COUNT_GPA) ", %ecx\n"
+	"mov " TU_XSTR(GP_RFLAGS_GPA) ", %rdx\n"
 	GUEST_UCALL_REPORT
 	/* 7: CR3 */
 	"mov %cr3, %rbx\n"
@@ -76,6 +80,7 @@ GUEST_CODE(guest, 64,
 	EXPECT_GP("mov %rax, %cr8")
 	"mov %cr8, %rbx\n"
 	"mov " TU_XSTR(GP_COUNT_GPA) ", %ecx\n"
+	"mov " TU_XSTR(GP_RFLAGS_GPA) ", %rdx\n"
 	GUEST_UCALL_REPORT
 	/* 11: CR0 and CR4 as the host set them with SET_SREGS */
 	"mov %cr0, %rbx\n mov %cr4, %rcx\n"
@@ -84,6 +89,8 @@ GUEST_CODE(guest, 64,
 
 	"gp_handler:\n"
 	"push %rax\n"
+	"mov 32(%rsp), %rax\n"		/* the pushed RFLAGS */
+	"mov %rax, " TU_XSTR(GP_RFLAGS_GPA) "\n"
 	"mov " TU_XSTR(RESUME_GPA) ", %rax\n"
 	"mov %rax, 16(%rsp)\n"		/* over the saved RIP */
 	"incl " TU_XSTR(GP_COUNT_GPA) "\n"
@@ -150,7 +157,7 @@ int main(void)
 	bool ok;
 
 	vmm_close(test_open_dev());	/* skips without /dev/vmm */
-	tap_plan(25);
+	tap_plan(27);
 
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(guest), GUEST_CODE_LEN(guest));
@@ -196,6 +203,10 @@ int main(void)
 	tap_ok(ok && uc.args[1] == 1 && !(uc.args[0] & CR4_VMXE),
 	       "guest setting CR4.VMXE gets #GP (%llu), CR4 stays %#llx",
 	       (unsigned long long)uc.args[1], (unsigned long long)uc.args[0]);
+	/* A fault pushes RFLAGS with RF set (SDM Vol. 3A 18.3.1.1). */
+	tap_ok(ok && (uc.args[2] & RFLAGS_RF),
+	       "the #GP the module injects for CR4.VMXE pushes RFLAGS %#llx with RF",
+	       (unsigned long long)uc.args[2]);
 
 	ok = report(vcpu, &uc);
 	TEST_ASSERT_OK(vmm_vcpu_get_sregs(vcpu, &s));
@@ -218,6 +229,9 @@ int main(void)
 	tap_ok(ok && uc.args[1] == 1 && uc.args[0] == 9,
 	       "guest CR8 = 16 gets #GP (%llu), CR8 stays %llu",
 	       (unsigned long long)uc.args[1], (unsigned long long)uc.args[0]);
+	tap_ok(ok && (uc.args[2] & RFLAGS_RF),
+	       "the #GP for CR8 = 16 pushes RFLAGS %#llx with RF",
+	       (unsigned long long)uc.args[2]);
 
 	/* SET_SREGS: values the CPU would refuse. */
 	bad_sregs(vcpu, "CR0.PG without PE", pg_no_pe);
