@@ -326,15 +326,15 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	u64 perm;
 	u64 *spare = NULL;
 	struct page *page;
-	int level, r;
+	int level, r, idx;
 
 	seq = READ_ONCE(vm->mmu_seq);
 	/* Sample the sequence before the slots: pairs with vm_set_memory(). */
 	smp_rmb();
-	rcu_read_lock();
-	slot = vmm_find_slot(rcu_dereference(vm->slots), gfn);
+	idx = srcu_read_lock(&vm->srcu);
+	slot = vmm_find_slot(vmm_slots(vm), gfn);
 	if (!slot) {
-		rcu_read_unlock();
+		srcu_read_unlock(&vm->srcu, idx);
 		r = 1;
 		goto out;
 	}
@@ -343,7 +343,7 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	slot_hva = slot->hva;
 	readonly = slot->flags & VMM_MEM_READONLY;
 	dirty = slot->dirty_bitmap;
-	rcu_read_unlock();
+	srcu_read_unlock(&vm->srcu, idx);
 	logged = dirty;
 
 	/* A write to a read-only slot is MMIO: the device model sees it. */
@@ -435,10 +435,10 @@ static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
 			unsigned long end)
 {
 	struct vmm_memslots *slots;
-	int i;
+	int i, idx;
 
-	rcu_read_lock();
-	slots = rcu_dereference(vm->slots);
+	idx = srcu_read_lock(&vm->srcu);
+	slots = vmm_slots(vm);
 	for (i = 0; i < slots->nr; i++) {
 		const struct vmm_memslot *s = &slots->slots[i];
 		unsigned long s_end = s->hva + (s->npages << PAGE_SHIFT);
@@ -450,7 +450,7 @@ static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
 				 (ALIGN(hi, PAGE_SIZE) - ALIGN_DOWN(lo, PAGE_SIZE)) >>
 				 PAGE_SHIFT, false);
 	}
-	rcu_read_unlock();
+	srcu_read_unlock(&vm->srcu, idx);
 }
 
 static int ept_mn_invalidate_start(struct mmu_notifier *mn,

@@ -141,14 +141,14 @@ static int vm_put_info(struct sk_buff *skb, struct vmm_vm *vm)
 	struct vmm_memslots *slots;
 	u64 bytes = 0;
 	u32 nr_slots, nr_vcpus, state;
-	int i;
+	int i, idx;
 
-	rcu_read_lock();
-	slots = rcu_dereference(vm->slots);
+	idx = srcu_read_lock(&vm->srcu);
+	slots = vmm_slots(vm);
 	nr_slots = slots->nr;
 	for (i = 0; i < slots->nr; i++)
 		bytes += slots->slots[i].npages << PAGE_SHIFT;
-	rcu_read_unlock();
+	srcu_read_unlock(&vm->srcu, idx);
 	nr_vcpus = vm_nr_vcpus(vm);
 	state = vm_state(vm, nr_vcpus);
 

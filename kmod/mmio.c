@@ -247,13 +247,14 @@ static bool la_is_mmio(struct vmm_vcpu *vcpu, u64 la, bool write)
 	bool mmio;
 	u64 gpa;
 	u32 pf;
+	int idx;
 
 	if (vmm_gva_to_gpa(vcpu->vm, &vcpu->walk, la, write, &gpa, &pf))
 		return false;
-	rcu_read_lock();
-	s = vmm_find_slot(rcu_dereference(vcpu->vm->slots), gpa >> PAGE_SHIFT);
+	idx = srcu_read_lock(&vcpu->vm->srcu);
+	s = vmm_find_slot(vmm_slots(vcpu->vm), gpa >> PAGE_SHIFT);
 	mmio = !s || (write && (s->flags & VMM_MEM_READONLY));
-	rcu_read_unlock();
+	srcu_read_unlock(&vcpu->vm->srcu, idx);
 	return mmio;
 }
 

@@ -164,12 +164,12 @@ static void guest_kgs_put(struct vmm_vcpu *vcpu)
 static void mark_dirty(struct vmm_vm *vm, u64 gfn)
 {
 	const struct vmm_memslot *s;
+	int idx = srcu_read_lock(&vm->srcu);
 
-	rcu_read_lock();
-	s = vmm_find_slot(rcu_dereference(vm->slots), gfn);
+	s = vmm_find_slot(vmm_slots(vm), gfn);
 	if (s && s->dirty_bitmap)
 		set_bit(gfn - s->base_gfn, s->dirty_bitmap);
-	rcu_read_unlock();
+	srcu_read_unlock(&vm->srcu, idx);
 }
 
 /*
@@ -185,15 +185,15 @@ static int guest_copy(struct vmm_vm *vm, u64 gpa, void *buf, size_t len,
 		size_t n = min_t(size_t, len, PAGE_SIZE - offset_in_page(gpa));
 		unsigned long hva = 0;
 		bool ro = false;
-		int r;
+		int r, idx;
 
-		rcu_read_lock();
-		s = vmm_find_slot(rcu_dereference(vm->slots), gpa >> PAGE_SHIFT);
+		idx = srcu_read_lock(&vm->srcu);
+		s = vmm_find_slot(vmm_slots(vm), gpa >> PAGE_SHIFT);
 		if (s) {
 			hva = s->hva + (gpa - (s->base_gfn << PAGE_SHIFT));
 			ro = s->flags & VMM_MEM_READONLY;
 		}
-		rcu_read_unlock();
+		srcu_read_unlock(&vm->srcu, idx);
 		if (!hva)
 			return -EFAULT;
 		if (write && ro)

@@ -11,6 +11,7 @@
 #include <linux/rcupdate.h>
 #include <linux/signal.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/vmm.h>
 #include <asm/fpu/api.h>
 
@@ -41,8 +42,8 @@ struct vmm_memslot {
 };
 
 /*
- * The slot set is read locklessly (RCU) by the fault path and replaced
- * whole by SET_USER_MEMORY_REGION: slots[] is sorted by base_gfn.
+ * The slot set is read locklessly (the VM's SRCU) by the fault path and
+ * replaced whole by SET_USER_MEMORY_REGION: slots[] is sorted by base_gfn.
  */
 struct vmm_memslots {
 	struct rcu_head rcu;
@@ -57,6 +58,7 @@ struct vmm_vm {
 	kuid_t uid;			/* the creator's real uid */
 	struct mutex lock;		/* slots and vCPU creation */
 	struct vmm_memslots __rcu *slots;
+	struct srcu_struct srcu;	/* readers of slots */
 
 	/*
 	 * EPT: tables under mmu_lock, seq/invalidating for the fault race,
@@ -257,6 +259,13 @@ void vmm_vcpu_free(struct vmm_vcpu *vcpu);
 long vmm_supported_cpuid(struct vmm_cpuid2 __user *ucpuid);
 int vmm_vcpu_init_module(void);
 void vmm_vcpu_exit_module(void);
+
+/* The slot set, inside vm->srcu's read side or under vm->lock. */
+static inline struct vmm_memslots *vmm_slots(struct vmm_vm *vm)
+{
+	return srcu_dereference_check(vm->slots, &vm->srcu,
+				      lockdep_is_held(&vm->lock));
+}
 
 /* vm.c */
 long vmm_vm_create(unsigned long type);
