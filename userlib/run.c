@@ -33,6 +33,7 @@ static const char *const stop_names[] = {
 	[VMM_STOP_SYSTEM_EVENT]		= "system-event",
 	[VMM_STOP_UNHANDLED]		= "unhandled-exit",
 	[VMM_STOP_ERROR]		= "error",
+	[VMM_STOP_RESET]		= "reset",
 };
 
 const char *vmm_stop_reason_name(enum vmm_stop_reason reason)

@@ -612,6 +612,8 @@ enum vmm_stop_reason {
 	VMM_STOP_UNHANDLED,	/* an exit the library does not handle;
 				 * code = exit reason */
 	VMM_STOP_ERROR,		/* VMM_RUN or a handler failed; code = -errno */
+	VMM_STOP_RESET,		/* the guest asked for a reset (port 0x92,
+				 * the i8042's pulse command); code = port */
 };
 
 /* What stopped a VM: filled by vmm_vm_run / vmm_vcpu_loop. */
@@ -719,6 +721,7 @@ enum vmm_image_format {
 	VMM_IMAGE_FLAT,
 	VMM_IMAGE_ELF,
 	VMM_IMAGE_MULTIBOOT,
+	VMM_IMAGE_LINUX,	/* x86 Linux boot protocol (bzImage) */
 };
 
 struct vmm_load_params {
@@ -728,7 +731,11 @@ struct vmm_load_params {
 	uint64_t load_addr;	  /* VMM_IMAGE_FLAT: where it goes and
 				   * starts; 0 = VMM_BOOT_FLAT_ADDR_REAL
 				   * in real mode, else VMM_BOOT_FLAT_ADDR */
-	const char *cmdline;	  /* Multiboot command line, NULL = "" */
+	const char *cmdline;	  /* Multiboot or Linux command line,
+				   * NULL = "" */
+	const void *initrd;	  /* VMM_IMAGE_LINUX: the initial RAM disk
+				   * (initrd_len bytes), NULL = none */
+	size_t initrd_len;
 };
 
 /* How to start a loaded image (vmm_vcpu_boot). */
@@ -743,6 +750,8 @@ struct vmm_boot {
 	uint64_t mem_size;		/* guest memory the loader saw */
 	int set_ab;			/* 1: start with eax and ebx below */
 	uint32_t eax, ebx;		/* Multiboot: magic and info address */
+	uint64_t zero_page;		/* Linux: boot_params address (RSI at
+					 * entry), else 0 */
 	char error[256];		/* on failure: what is wrong */
 };
 
@@ -857,6 +866,234 @@ uint64_t vmm_uart_tx_count(const struct vmm_uart *uart);
 
 /* vmm_debug_exit_attach: register the port at port on a port bus. */
 int vmm_debug_exit_attach(struct vmm_bus *bus, uint16_t port);
+
+/* ------------------------------------------------------------------ */
+/* PC devices                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The device models below are not locked: the caller serialises every
+ * call into one model and every access through a bus to it (vmm_pc does
+ * it with one lock for the whole machine).  Each can be tested alone on a
+ * bus of its own with a fake clock.
+ */
+
+/* An interrupt output: irq is the line number given at wiring time,
+ * level 1 = asserted.  Called with the caller's serialisation held. */
+typedef void (*vmm_irq_fn)(void *opaque, unsigned int irq, int level);
+
+/* A clock in nanoseconds; NULL as a clock means the library's default
+ * (CLOCK_MONOTONIC for timers, CLOCK_REALTIME for the RTC). */
+typedef uint64_t (*vmm_clock_fn)(void *opaque);
+
+/* A device telling its owner that something changed (e.g. a deadline).
+ * Must not call back into the device. */
+typedef void (*vmm_notify_fn)(void *opaque);
+
+#define VMM_DEADLINE_NONE	UINT64_MAX
+
+/* ---- 8259A pair (pic.c) ---- */
+
+/*
+ * Master at 0x20-0x21, slave at 0xa0-0xa1 cascaded on master IRQ 2, and
+ * the edge/level control registers (ELCR) at 0x4d0-0x4d1.  ICW1-ICW4,
+ * OCW1-OCW3 (IMR read-back, IRR/ISR reads, poll mode), specific and
+ * non-specific EOI, automatic EOI, rotation, special mask mode, edge and
+ * level triggering, spurious IRQ 7 / 15.
+ */
+struct vmm_pic;
+
+/* vmm_pic_create: a PIC pair in its power-on state.  0 or -ENOMEM. */
+int vmm_pic_create(struct vmm_pic **picp);
+void vmm_pic_free(struct vmm_pic *pic);
+
+/* vmm_pic_attach: register its ports on a port bus.  0 or -errno. */
+int vmm_pic_attach(struct vmm_pic *pic, struct vmm_bus *bus);
+
+/*
+ * vmm_pic_set_irq: drive input line irq (0-15) to level.  An edge-mode
+ * line latches a request on 0->1; a level-mode one requests while high.
+ * Its signature fits vmm_irq_fn (opaque = the PIC).
+ */
+void vmm_pic_set_irq(void *pic, unsigned int irq, int level);
+
+/* vmm_pic_output: 1 if the master's INT output to the CPU is asserted. */
+int vmm_pic_output(const struct vmm_pic *pic);
+
+/*
+ * vmm_pic_ack: the CPU's interrupt acknowledge: returns the vector to
+ * deliver (a spurious IRQ 7 / 15 vector when the request went away) and
+ * moves the request to in-service as the part does.  Call it only when
+ * vmm_pic_output() is 1 and the vector will be delivered.
+ */
+int vmm_pic_ack(struct vmm_pic *pic);
+
+/* vmm_pic_set_notify: fn(opaque) runs whenever the output may have
+ * risen. */
+void vmm_pic_set_notify(struct vmm_pic *pic, vmm_notify_fn fn, void *opaque);
+
+/* vmm_pic_ack_count: acknowledges of line irq so far (tests, stats). */
+uint64_t vmm_pic_ack_count(const struct vmm_pic *pic, unsigned int irq);
+
+/* ---- 8254 PIT (pit.c) ---- */
+
+#define VMM_PIT_HZ		1193182
+
+/*
+ * Three channels at 0x40-0x42, the control word at 0x43 (counter latch,
+ * read-back, LSB/MSB/both access, binary and BCD), modes 0-5; channel 0
+ * drives IRQ 0; channel 2's gate and output are bits 0 and 5 of system
+ * control port B (0x61), which it also registers (bit 1, speaker data,
+ * reads back; bit 4 toggles as the refresh bit does).
+ */
+struct vmm_pit;
+
+/* vmm_pit_create: a PIT counting at VMM_PIT_HZ on clock (NULL: the
+ * monotonic clock).  0 or -ENOMEM. */
+int vmm_pit_create(vmm_clock_fn clock, void *clock_opaque,
+		   struct vmm_pit **pitp);
+void vmm_pit_free(struct vmm_pit *pit);
+
+/* vmm_pit_attach: register 0x40-0x43 and 0x61 on a port bus. */
+int vmm_pit_attach(struct vmm_pit *pit, struct vmm_bus *bus);
+
+/* vmm_pit_set_irq: channel 0's OUT drives fn(opaque, irq, level). */
+void vmm_pit_set_irq(struct vmm_pit *pit, vmm_irq_fn fn, void *opaque,
+		     unsigned int irq);
+
+/*
+ * vmm_pit_deadline: the clock time at which channel 0's output next
+ * changes, or VMM_DEADLINE_NONE.  vmm_pit_update: bring the output up to
+ * the clock's now, driving the IRQ (periods missed while the host was
+ * late are coalesced into one edge).  vmm_pit_set_notify: fn runs when a
+ * guest write changed the deadline.
+ */
+uint64_t vmm_pit_deadline(struct vmm_pit *pit);
+void vmm_pit_update(struct vmm_pit *pit);
+void vmm_pit_set_notify(struct vmm_pit *pit, vmm_notify_fn fn, void *opaque);
+
+/* ---- MC146818 RTC and CMOS (rtc.c) ---- */
+
+/*
+ * Index at 0x70 (bit 7 masks NMIs), data at 0x71; 128 bytes of CMOS.
+ * Time and date from a wall clock, BCD or binary, 12 or 24 hours (status
+ * B), update-in-progress (status A bit 7) and the SET bit, periodic,
+ * alarm and update-ended interrupts on IRQ 8 with status C, status D
+ * VRT, and the memory-size bytes.
+ */
+struct vmm_rtc;
+
+/* vmm_rtc_create: an RTC on wall (ns since the epoch; NULL:
+ * CLOCK_REALTIME).  0 or -ENOMEM. */
+int vmm_rtc_create(vmm_clock_fn wall, void *wall_opaque,
+		   struct vmm_rtc **rtcp);
+void vmm_rtc_free(struct vmm_rtc *rtc);
+int vmm_rtc_attach(struct vmm_rtc *rtc, struct vmm_bus *bus);
+void vmm_rtc_set_irq(struct vmm_rtc *rtc, vmm_irq_fn fn, void *opaque,
+		     unsigned int irq);
+
+/* vmm_rtc_set_memory: the CMOS memory-size bytes for below bytes of RAM
+ * under 4 GiB and above bytes over it. */
+void vmm_rtc_set_memory(struct vmm_rtc *rtc, uint64_t below, uint64_t above);
+
+/* vmm_rtc_nmi_masked: 1 if the guest set bit 7 of port 0x70. */
+int vmm_rtc_nmi_masked(const struct vmm_rtc *rtc);
+
+/* As for the PIT: the next interrupt or update-flag time, bringing the
+ * device up to now, and a notify when a guest write changed it. */
+uint64_t vmm_rtc_deadline(struct vmm_rtc *rtc);
+void vmm_rtc_update(struct vmm_rtc *rtc);
+void vmm_rtc_set_notify(struct vmm_rtc *rtc, vmm_notify_fn fn, void *opaque);
+
+/* ---- 16550A UART interrupts (uart.c) ---- */
+
+/*
+ * vmm_uart_set_irq: give the UART an interrupt line (received data,
+ * THRE, line status and modem status interrupts as IER enables them,
+ * with the IIR priorities and OUT2 gating of the PC).  Input is then
+ * taken only through vmm_uart_poll_input, never read by a guest access.
+ */
+void vmm_uart_set_irq(struct vmm_uart *uart, vmm_irq_fn fn, void *opaque,
+		      unsigned int irq);
+
+/*
+ * vmm_uart_poll_input: read what in_fd has (without blocking) into the
+ * receive FIFO, as much as fits, raising the interrupt.  Returns bytes
+ * read, 0 if none was ready or the FIFO is full, -1 at end of input.
+ * vmm_uart_input_room: 1 if the FIFO can take a byte.
+ * vmm_uart_set_notify: fn runs when the guest made room in the FIFO.
+ */
+int vmm_uart_poll_input(struct vmm_uart *uart);
+int vmm_uart_input_room(const struct vmm_uart *uart);
+void vmm_uart_set_notify(struct vmm_uart *uart, vmm_notify_fn fn,
+			 void *opaque);
+
+/* ---- What else a PC kernel touches (pcmisc.c) ---- */
+
+/*
+ * Port 0x80 (POST codes, dropped), 0x92 (fast A20 read back, bit 0
+ * resets), the i8042 at 0x60/0x64 (status, command byte, self-test,
+ * output port; 0xfe and an output-port write with bit 0 clear reset),
+ * and PCI configuration mechanism 1 at 0xcf8/0xcfc-0xcff with no device
+ * (the address register reads back, data reads all ones).  A reset stops
+ * the VM with VMM_STOP_RESET.
+ */
+int vmm_pc_misc_attach(struct vmm_bus *bus);
+
+/* ------------------------------------------------------------------ */
+/* The PC machine (pc.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * vmm_pc: the devices above on the VM's port bus, wired as on a PC (PIT
+ * on IRQ 0, COM1 on IRQ 4, RTC on IRQ 8 through the PIC pair to vCPU 0),
+ * one lock for all of them, and a thread that runs their timers and
+ * reads the console input.  Interrupts reach vCPU 0 through
+ * VMM_INTERRUPT when it is ready and request_interrupt_window otherwise;
+ * a vCPU halted with interrupts enabled sleeps until one is due.
+ */
+struct vmm_pc;
+
+struct vmm_pc_config {
+	int in_fd;		/* COM1 input, -1 = none */
+	int out_fd;		/* COM1 output, -1 = dropped */
+	uint64_t mem_below_4g;	/* RAM sizes for the CMOS bytes */
+	uint64_t mem_above_4g;
+};
+
+/* vmm_pc_create: build and attach the machine to vm (before it runs).
+ * *pcp is owned by the caller: vmm_pc_free after the VM stopped. */
+int vmm_pc_create(struct vmm_vm *vm, const struct vmm_pc_config *cfg,
+		  struct vmm_pc **pcp);
+void vmm_pc_free(struct vmm_pc *pc);
+
+/* The machine's devices (owned by it), e.g. for statistics. */
+struct vmm_pic *vmm_pc_pic(struct vmm_pc *pc);
+struct vmm_uart *vmm_pc_uart(struct vmm_pc *pc);
+
+/*
+ * The hook the run loop uses for an interrupt controller in userspace
+ * (vmm_pc installs one).  Both run on the vCPU's thread.
+ *  - prepare: just before every VMM_RUN: inject an interrupt or ask
+ *    for an interrupt window through vcpu's run structure.
+ *  - halted: after a HLT exit with RFLAGS.IF set: wait until an
+ *    interrupt is due (return 1: run on) or the VM stops (return 0).
+ */
+struct vmm_intc_ops {
+	int (*prepare)(void *opaque, struct vmm_vcpu *vcpu);
+	int (*halted)(void *opaque, struct vmm_vcpu *vcpu);
+};
+
+/* vmm_vm_set_intc: install ops (NULL removes), before running. */
+void vmm_vm_set_intc(struct vmm_vm *vm, const struct vmm_intc_ops *ops,
+		     void *opaque);
+
+/*
+ * vmm_vcpu_kick: make vcpu leave VMM_RUN soon (or not enter it) and go
+ * through its loop again, e.g. because an interrupt became due.  From
+ * any thread; not from signal handlers.
+ */
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu);
 
 #ifdef __cplusplus
 }
