@@ -53,6 +53,10 @@ struct vmm_vm {
 	int stopping;		/* a stop was requested (atomic) */
 	int stop_ready;		/* stop below is filled in (atomic) */
 	struct vmm_stop stop;
+
+	/* An interrupt controller in userspace (vmm_vm_set_intc). */
+	const struct vmm_intc_ops *intc;
+	void *intc_opaque;
 };
 
 struct vmm_vcpu {

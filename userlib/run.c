@@ -51,16 +51,20 @@ void vmm_vm_set_trace(struct vmm_vm *vm, FILE *f)
 
 /* ---- stopping ---- */
 
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu)
+{
+	STORE(&vcpu->run->immediate_exit, 1);
+	if (LOAD(&vcpu->thread_live))
+		pthread_kill(vcpu->thread, vcpu->vm->kick_signal ?
+			     vcpu->vm->kick_signal : VMM_KICK_SIGNAL);
+}
+
 static void kick_all(struct vmm_vm *vm)
 {
 	struct vmm_vcpu *v;
 
-	for (v = vm->vcpus; v; v = v->next) {
-		STORE(&v->run->immediate_exit, 1);
-		if (LOAD(&v->thread_live))
-			pthread_kill(v->thread, vm->kick_signal ?
-				     vm->kick_signal : VMM_KICK_SIGNAL);
-	}
+	for (v = vm->vcpus; v; v = v->next)
+		vmm_vcpu_kick(v);
 }
 
 /* Claim the stop; 1 if this caller won and must fill vm->stop. */
@@ -187,7 +191,14 @@ static int handle_exit(struct vmm_vcpu *vcpu)
 		}
 		return 1;
 	case VMM_EXIT_HLT:
+		/* With IF set an interrupt can end the halt. */
+		if (vcpu->vm->intc && run->if_flag)
+			return vcpu->vm->intc->halted(vcpu->vm->intc_opaque,
+						      vcpu);
 		return 0;
+	case VMM_EXIT_IRQ_WINDOW_OPEN:
+		/* The interrupt controller injects at the loop head. */
+		return 1;
 	case VMM_EXIT_SHUTDOWN:
 		vmm_vcpu_stop_vm(vcpu, VMM_STOP_SHUTDOWN, 0);
 		return 0;
@@ -221,6 +232,22 @@ static void vcpu_loop(struct vmm_vcpu *vcpu)
 	for (;;) {
 		if (LOAD(&vm->stopping))
 			break;
+		if (vm->intc) {
+			/*
+			 * A kick sets immediate_exit to get here; clear it
+			 * before looking at the stop flag, so a stop that
+			 * comes later keeps its immediate_exit, and before
+			 * prepare, so a kick after prepare stops the entry.
+			 */
+			STORE(&vcpu->run->immediate_exit, 0);
+			if (LOAD(&vm->stopping))
+				break;
+			ret = vm->intc->prepare(vm->intc_opaque, vcpu);
+			if (ret) {
+				vmm_vcpu_stop_vm(vcpu, VMM_STOP_ERROR, ret);
+				break;
+			}
+		}
 		ret = vmm_vcpu_run(vcpu);
 		if (ret == -EINTR || ret == -EAGAIN)
 			continue;	/* the loop head decides */
@@ -255,6 +282,15 @@ int vmm_vcpu_loop(struct vmm_vcpu *vcpu, struct vmm_stop *stop)
 	STORE(&vcpu->thread_live, 0);
 	stop_collect(vcpu->vm, stop);
 	return 0;
+}
+
+void vmm_vm_set_intc(struct vmm_vm *vm, const struct vmm_intc_ops *ops,
+		     void *opaque)
+{
+	if (!vm)
+		return;
+	vm->intc = ops;
+	vm->intc_opaque = opaque;
 }
 
 /* ---- one thread per vCPU ---- */

@@ -1061,11 +1061,28 @@ struct vmm_pc_config {
 	uint64_t mem_above_4g;
 };
 
-/* vmm_pc_create: build and attach the machine to vm (before it runs).
- * *pcp is owned by the caller: vmm_pc_free after the VM stopped. */
+/*
+ * vmm_pc_create: build the machine and attach it to vm, before the vCPUs
+ * run: its ports on the VM's port bus, its interrupt hook, and its
+ * thread, which starts at once.  *pcp is owned by the caller.  Returns 0
+ * or -errno.
+ */
 int vmm_pc_create(struct vmm_vm *vm, const struct vmm_pc_config *cfg,
 		  struct vmm_pc **pcp);
+
+/*
+ * vmm_pc_free: stop the thread, detach from the VM and free, while no
+ * vCPU of the VM runs and before vmm_vm_destroy.  NULL is ignored.
+ */
 void vmm_pc_free(struct vmm_pc *pc);
+
+/*
+ * vmm_pc_setup_cpuid: vmm_vcpu_setup_cpuid with the CPUID of this
+ * machine: no local APIC (so the kernel uses the PIC and the PIT), no
+ * x2APIC or TSC deadline timer, and the TSC frequency in leaf 0x15 when
+ * the device reports it (VMM_GET_TSC_KHZ).  Returns 0 or -errno.
+ */
+int vmm_pc_setup_cpuid(struct vmm_vcpu *vcpu);
 
 /* The machine's devices (owned by it), e.g. for statistics. */
 struct vmm_pic *vmm_pc_pic(struct vmm_pc *pc);
