@@ -243,6 +243,7 @@ static void chip_ocw2(struct pic_chip *c, uint8_t v)
 	switch (OCW2_CMD(v)) {
 	case OCW2_EOI:
 	case OCW2_ROT_EOI:
+		/* In special mask mode a masked level is not ended. */
 		line = chip_highest_isr(c);
 		if (line < 0)
 			break;
