@@ -841,14 +841,15 @@ int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot);
  * With one (vmm_uart_set_irq below), in_fd is read only by
  * vmm_uart_poll_input, at most as much as the FIFO has room for (an
  * in_fd of -1 is input at its end); in loopback the FIFO takes no input
- * (vmm_uart_input_room 0) and leaving it calls the notify.  The output is high while a source is
- * pending and enabled and MCR.OUT2 is set, outside loopback (in loopback
- * the interrupts stay internal, visible in IIR); fn sees level changes
- * only.  Received data is reported whenever the FIFO is not empty: ID
- * 0x04 at or above the FCR trigger level (1, 4, 8, 14 bytes; 1 without
- * FIFO), else the character-timeout ID 0x0c at once (the real part waits
- * 4 character times).  fn is called with the UART's lock held, so it must
- * not access the UART; the notify is called after the lock is dropped.
+ * (vmm_uart_input_room 0), and leaving loopback calls the notify.  The
+ * output is high while a source is pending and enabled and MCR.OUT2 is
+ * set, outside loopback (in loopback the interrupts stay internal,
+ * visible in IIR); fn sees level changes only.  Received data is reported
+ * whenever the FIFO is not empty: ID 0x04 at or above the FCR trigger
+ * level (1, 4, 8, 14 bytes; 1 without FIFO), else the character-timeout
+ * ID 0x0c at once (the real part waits 4 character times).  fn is called
+ * with the UART's lock held, so it must not access the UART; the notify
+ * is called after the lock is dropped.
  */
 #define VMM_UART_COM1		0x3f8
 struct vmm_uart;
