@@ -825,13 +825,31 @@ int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot);
  * IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR, with DLL/DLM behind LCR.DLAB,
  * a 16-byte receive FIFO, loopback (MCR bit 4) and the modem lines
  * echoed in MSR.  Transmitted bytes are written to out_fd at once, so
- * LSR always has THRE and TEMT set.  Received bytes are read from in_fd
- * (non-blocking poll) when the guest looks at LSR or RBR.  There is no
- * interrupt line: IER is stored, IIR reports "no interrupt" unless IER
- * enables the received-data or THRE condition and it holds.  Accesses
- * from several vCPU threads are serialised by a lock in the device, so
- * each byte written reaches out_fd whole (lines from several vCPUs may
- * still interleave byte by byte).
+ * LSR always has THRE and TEMT set.  IIR reports the pending source that
+ * IER enables, highest priority first: line status (an overrun in LSR;
+ * only loopback can overrun), received data, THR empty (cleared by the
+ * IIR read reporting it, pending again after every THR write, raised by
+ * enabling IER.THRI), modem status (MSR deltas).  Accesses from several
+ * vCPU threads are serialised by a lock in the device, so each byte
+ * written reaches out_fd whole (lines from several vCPUs may still
+ * interleave byte by byte).
+ *
+ * Without an interrupt line (as created), received bytes are read from
+ * in_fd (non-blocking poll) when the guest looks at LSR, RBR or IIR, and
+ * received data shows as IIR ID 0x04.
+ *
+ * With one (vmm_uart_set_irq below), in_fd is read only by
+ * vmm_uart_poll_input, at most as much as the FIFO has room for (an
+ * in_fd of -1 is input at its end); in loopback the FIFO takes no input
+ * (vmm_uart_input_room 0), and leaving loopback calls the notify.  The
+ * output is high while a source is pending and enabled and MCR.OUT2 is
+ * set, outside loopback (in loopback the interrupts stay internal,
+ * visible in IIR); fn sees level changes only.  Received data is reported
+ * whenever the FIFO is not empty: ID 0x04 at or above the FCR trigger
+ * level (1, 4, 8, 14 bytes; 1 without FIFO), else the character-timeout
+ * ID 0x0c at once (the real part waits 4 character times).  fn is called
+ * with the UART's lock held, so it must not access the UART; the notify
+ * is called after the lock is dropped.
  */
 #define VMM_UART_COM1		0x3f8
 struct vmm_uart;
