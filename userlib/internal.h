@@ -74,6 +74,18 @@ struct vmm_vcpu {
 VMM_HIDDEN const struct vmm_slot *vmm__slot_at(struct vmm_vm *vm,
 					       uint64_t gpa);
 
+/* linux.c: is image a bzImage (boot sector flag and "HdrS")? */
+VMM_HIDDEN bool vmm__linux_detect(const void *image, size_t len);
+
+/*
+ * linux.c: the Linux loader of vmm_image_load_mem, on guest memory mem of
+ * mem_size bytes; boot comes zeroed and is filled in (error on failure).
+ */
+VMM_HIDDEN int vmm__linux_load(uint8_t *mem, uint64_t mem_size,
+			       const void *image, size_t len,
+			       const struct vmm_load_params *p,
+			       struct vmm_boot *boot);
+
 /* ioctl() returning the result, or -errno on failure. */
 VMM_HIDDEN long vmm__ioctl(int fd, unsigned long req, void *arg);
 

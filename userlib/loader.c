@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libvmm: guest loaders (flat binaries, ELF executables, Multiboot v1
- * kernels) and the vCPU start state for what they loaded.
+ * kernels; Linux bzImages in linux.c) and the vCPU start state for what
+ * they loaded.
  *
  * Every loader first collects the image's pieces as segments (guest
  * address, bytes from the file, bytes of memory), checks them all (inside
@@ -76,6 +77,7 @@ static const char *const format_names[] = {
 	[VMM_IMAGE_FLAT]	= "flat",
 	[VMM_IMAGE_ELF]		= "elf",
 	[VMM_IMAGE_MULTIBOOT]	= "multiboot",
+	[VMM_IMAGE_LINUX]	= "linux",
 };
 
 const char *vmm_image_format_name(enum vmm_image_format format)
@@ -131,6 +133,9 @@ enum vmm_image_format vmm_image_detect(const void *image, size_t len)
 {
 	if (!image)
 		return VMM_IMAGE_FLAT;
+	/* A bzImage has no Multiboot header and is no ELF: test it first. */
+	if (vmm__linux_detect(image, len))
+		return VMM_IMAGE_LINUX;
 	if (mb_find(image, len) >= 0)
 		return VMM_IMAGE_MULTIBOOT;
 	if (is_elf(image, len))
@@ -536,6 +541,10 @@ int vmm_image_load_mem(void *mem, uint64_t mem_size, const void *image,
 	case VMM_IMAGE_MULTIBOOT:
 		ret = load_multiboot(l, p);
 		break;
+	case VMM_IMAGE_LINUX:
+		ret = vmm__linux_load(l->mem, l->mem_size, l->img, l->len, p,
+				      boot);
+		break;
 	default:
 		ret = fail(boot, -EINVAL, "unknown image format %d", (int)fmt);
 		break;
@@ -630,21 +639,42 @@ int vmm_image_load_file(struct vmm_vm *vm, const char *path,
 
 int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot)
 {
+	bool is_linux = boot && boot->format == VMM_IMAGE_LINUX;
 	uint64_t rsp;
 	struct vmm_regs regs;
 	int ret;
 
 	if (!vcpu || !boot)
 		return -EINVAL;
+	/* Linux starts on the bootstrap processor only (no INIT/SIPI here). */
+	if (is_linux && vcpu->id != 0)
+		return -EINVAL;
 	rsp = boot->stack_top - (uint64_t)vcpu->id * VMM_BOOT_STACK_SIZE;
 	ret = vmm_vcpu_setup_mode(vcpu, boot->mode, 0, VMM_BOOT_SCRATCH_GPA,
 				  boot->entry, rsp);
-	if (ret || !boot->set_ab)
+	if (ret || (!boot->set_ab && !is_linux))
 		return ret;
 	ret = vmm_vcpu_get_regs(vcpu, &regs);
 	if (ret)
 		return ret;
-	regs.rax = boot->eax;
-	regs.rbx = boot->ebx;
+	if (is_linux) {
+		/*
+		 * The boot protocol's entry state: RSI (ESI) = boot_params,
+		 * RBP, RDI and RBX zero (here every other register too),
+		 * interrupts off (RFLAGS = 2).  The flat 4 GiB code and data
+		 * segments of the mode setup are what __BOOT_CS and
+		 * __BOOT_DS describe; the kernel loads its own GDT before it
+		 * relies on selector values.
+		 */
+		struct vmm_regs start = {
+			.rip = regs.rip, .rsp = regs.rsp, .rflags = 0x2,
+			.rsi = boot->zero_page,
+		};
+
+		regs = start;
+	} else {
+		regs.rax = boot->eax;
+		regs.rbx = boot->ebx;
+	}
 	return vmm_vcpu_set_regs(vcpu, &regs);
 }
