@@ -700,8 +700,9 @@ void vmm_vm_clear_stop(struct vmm_vm *vm);
  * guest-physical 0 (one slot) and describe how to start it.  They keep
  * [VMM_BOOT_RESERVED_START, VMM_BOOT_RESERVED_END) for themselves: the
  * mode-setup scratch area (GDT, TSS, page tables) at VMM_BOOT_SCRATCH_GPA
- * and the Multiboot information at VMM_BOOT_INFO_GPA; an image placed
- * there is refused.  Protected and long mode stacks grow down from
+ * and the Multiboot information, or Linux's zero page (boot_params, 4 KiB)
+ * followed by its command line (up to VMM_BOOT_RESERVED_END), at
+ * VMM_BOOT_INFO_GPA; an image placed there is refused.  Protected and long mode stacks grow down from
  * VMM_BOOT_STACK_TOP (vCPU n: minus n * VMM_BOOT_STACK_SIZE); real-mode
  * ones from the top of the 64 KiB block of the entry point.
  */
@@ -717,7 +718,7 @@ void vmm_vm_clear_stop(struct vmm_vm *vm);
 #define VMM_MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U /* in EAX at entry */
 
 enum vmm_image_format {
-	VMM_IMAGE_AUTO,		/* detect: ELF, then Multiboot, else flat */
+	VMM_IMAGE_AUTO,		/* detect (vmm_image_detect) */
 	VMM_IMAGE_FLAT,
 	VMM_IMAGE_ELF,
 	VMM_IMAGE_MULTIBOOT,
@@ -755,14 +756,19 @@ struct vmm_boot {
 	char error[256];		/* on failure: what is wrong */
 };
 
-/* vmm_image_format_name: "auto", "flat", "elf", "multiboot" or "?". */
+/*
+ * vmm_image_format_name: "auto", "flat", "elf", "multiboot", "linux" or
+ * "?".
+ */
 const char *vmm_image_format_name(enum vmm_image_format format);
 
 /*
- * vmm_image_detect: the format of image (len bytes): VMM_IMAGE_ELF for the
- * ELF magic, VMM_IMAGE_MULTIBOOT if a Multiboot v1 header (magic, valid
- * checksum, 4-byte aligned) lies in the first 8 KiB, else VMM_IMAGE_FLAT.
- * An ELF file with a Multiboot header is VMM_IMAGE_MULTIBOOT.
+ * vmm_image_detect: the format of image (len bytes): VMM_IMAGE_LINUX for a
+ * bzImage ("HdrS" at 0x202 and the boot flag 0xaa55 at 0x1fe),
+ * VMM_IMAGE_MULTIBOOT if a Multiboot v1 header (magic, valid checksum,
+ * 4-byte aligned) lies in the first 8 KiB, VMM_IMAGE_ELF for the ELF
+ * magic, else VMM_IMAGE_FLAT, tested in that order (an ELF file with a
+ * Multiboot header is VMM_IMAGE_MULTIBOOT).
  */
 enum vmm_image_format vmm_image_detect(const void *image, size_t len);
 
@@ -780,11 +786,36 @@ enum vmm_image_format vmm_image_detect(const void *image, size_t len);
  *    VMM_MULTIBOOT_BOOTLOADER_MAGIC, EBX = VMM_BOOT_INFO_GPA where the
  *    information structure has mem_lower/mem_upper, a memory map, the
  *    command line and the loader's name.
+ *  - Linux (x86 boot protocol 2.06 or later, bzImage: loadflags
+ *    LOADED_HIGH): the protected-mode part (the file after its
+ *    (setup_sects + 1) * 512 bytes of setup, setup_sects 0 meaning 4) at
+ *    pref_address if [pref_address, + init_size) lies in guest memory
+ *    from 1 MiB and below 4 GiB, else, for a relocatable kernel, at
+ *    16 MiB or else 1 MiB rounded up to kernel_alignment (protocols
+ *    before 2.10: at 1 MiB, init_size = the protected-mode part).  The
+ *    initrd (p->initrd, p->initrd_len bytes) goes as high as possible,
+ *    page aligned, below guest memory's end, initrd_addr_max + 1 and
+ *    4 GiB, above the kernel's init_size area.  The zero page at
+ *    VMM_BOOT_INFO_GPA (boot->zero_page) gets the image's setup header
+ *    and type_of_loader 0xff (no assigned loader id), CAN_USE_HEAP with
+ *    heap_end_ptr 0xfe00, code32_start = the load address,
+ *    cmd_line_ptr, ramdisk_image/size (and their ext_ high halves),
+ *    alt_mem_k (KiB above 1 MiB) and an E820 map: RAM [0, 0x9fc00),
+ *    reserved [0x9fc00, 0xa0000) and [0xf0000, 0x100000), RAM
+ *    [1 MiB, mem_size) (all of guest memory stays usable RAM in the
+ *    slot; only the map marks the BIOS areas); screen_info stays zero
+ *    (no VGA).  The command line follows at VMM_BOOT_INFO_GPA + 4 KiB and
+ *    may have up to cmdline_size bytes.  Start: the 64-bit entry (long
+ *    mode, entry = load address + 0x200) when xloadflags has
+ *    XLF_KERNEL_64, else the 32-bit one (flat protected mode, entry =
+ *    load address); [low, high) is the kernel's init_size area.
  * Returns 0, or -ENOEXEC (malformed or unsupported image: truncated,
- * wrong class or machine, unknown required Multiboot flags), -ERANGE
- * (a segment outside guest memory or in the reserved area), -EEXIST
- * (overlapping segments) or -EINVAL (bad parameters), with boot->error
- * saying what is wrong.  Memory may be partly written on failure.
+ * wrong class or machine, unknown required Multiboot flags, Linux boot
+ * protocol too old or not a bzImage), -ERANGE (a segment outside guest
+ * memory or in the reserved area, a Linux kernel or initrd that does not
+ * fit), -EEXIST (overlapping segments) or -EINVAL (bad parameters, a
+ * command line longer than the kernel takes), with boot->error saying
+ * what is wrong.  Memory may be partly written on failure.
  */
 int vmm_image_load_mem(void *mem, uint64_t mem_size, const void *image,
 		       size_t len, const struct vmm_load_params *p,
@@ -812,7 +843,11 @@ int vmm_image_load_file(struct vmm_vm *vm, const char *path,
  * VMM_BOOT_SCRATCH_GPA), RIP = entry, its own stack below
  * boot->stack_top (VMM_BOOT_STACK_SIZE per vCPU id), and EAX/EBX for
  * Multiboot.  Every vCPU starts at the entry point; the guest tells them
- * apart by their APIC ID (vmm_vcpu_setup_cpuid).  Returns 0 or -errno.
+ * apart by their APIC ID (vmm_vcpu_setup_cpuid).  Linux: RSI (ESI) =
+ * boot->zero_page, every other general register 0, RFLAGS = 2
+ * (interrupts off), flat 4 GiB segments, and in long mode the identity
+ * map of the first 4 GiB; only vCPU 0 may start Linux (other ids:
+ * -EINVAL), so a Linux guest runs on one vCPU.  Returns 0 or -errno.
  */
 int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot);
 
