@@ -15,37 +15,62 @@
 
 const char run_usage[] =
 "usage: vmmctl run [OPTIONS] IMAGE\n"
+"       vmmctl run [OPTIONS] [--initrd FILE] [--cmdline TEXT] bzImage\n"
 "\n"
 "Boot IMAGE in a new VM with a 16550A UART at 0x3f8 (the console), a\n"
 "debug-exit port at 0xf4 and the example MMIO device at 0xd0000000.\n"
+"A Linux kernel (bzImage) gets a PC instead: 8259A PICs, 8254 PIT, RTC,\n"
+"COM1 with its interrupt, the i8042's reset line; one vCPU, no APIC, no\n"
+"ACPI, no PCI device.\n"
 "\n"
 "options:\n"
-"  -m, --memory SIZE     guest memory, K/M/G suffixes (default 64M, 1M..3G)\n"
-"  -c, --cpus N          vCPUs, each on its own thread (default 1)\n"
+"  -m, --memory SIZE     guest memory, K/M/G suffixes (default 64M, 256M for\n"
+"                        Linux; 1M..3G)\n"
+"  -c, --cpus N          vCPUs, each on its own thread (default 1; a Linux\n"
+"                        guest runs on one)\n"
 "      --flat-real       IMAGE is a flat binary started in real mode\n"
 "      --flat-32         ... in 32-bit protected mode (flat, no paging)\n"
 "      --flat-long       ... in 64-bit long mode (identity-mapped 4 GiB)\n"
 "      --elf             IMAGE is an ELF32 (i386) or ELF64 (x86-64) executable\n"
 "      --multiboot       IMAGE is a Multiboot v1 kernel\n"
+"      --linux           IMAGE is a Linux kernel (x86 boot protocol, bzImage)\n"
+"      --format FMT      the same: flat-real, flat-32, flat-long, elf,\n"
+"                        multiboot, linux or auto\n"
 "                        (default: detect: ELF magic, a Multiboot header in\n"
-"                        the first 8 KiB, else flat real mode)\n"
+"                        the first 8 KiB, the Linux setup header, else flat\n"
+"                        real mode)\n"
 "  -a, --load-addr ADDR  where a flat binary goes and starts (default 0x7c00\n"
 "                        in real mode, 0x100000 otherwise)\n"
-"      --cmdline TEXT    the Multiboot command line\n"
+"      --cmdline TEXT    the Multiboot command line; for Linux, appended to\n"
+"                        vmmctl's defaults:\n"
+"                          " VMMCTL_LINUX_CMDLINE_1 "\n"
+"                          " VMMCTL_LINUX_CMDLINE_2 "\n"
+"      --initrd FILE     Linux: the initial RAM disk\n"
 "      --console FILE    UART output to FILE instead of the terminal (and\n"
 "                        no input)\n"
 "      --trace-exits     one line per VM exit on stderr\n"
 "      --log-unhandled   log accesses to ports/MMIO without a device\n"
 "      --huge            back guest memory with 2 MiB huge pages\n"
 "  -t, --timeout SEC     stop the guest after SEC seconds\n"
+"  -v, --verbose         say what is booted: format, entry, memory, and\n"
+"                        the Linux command line\n"
 "  -q, --quiet           no closing message on stderr\n"
 "  -d, --device PATH     the hypervisor device (default /dev/vmm)\n"
 "  -h, --help            this text\n"
 "\n"
+"console: when standard input is a terminal (and no --console), it is\n"
+"put in raw mode and every key goes to the guest (Ctrl-C too), except\n"
+"Ctrl-A, the escape key:\n"
+"  Ctrl-A x              quit (stop the guest, exit status 130)\n"
+"  Ctrl-A Ctrl-A         send Ctrl-A to the guest\n"
+"  Ctrl-A h              this list of keys, on stderr\n"
+"Other input (a pipe, a file) reaches the guest unchanged.\n"
+"\n"
 "exit status: the guest's debug-exit code c as (c << 1) | 1; 0 if every\n"
-"vCPU halted; 2 usage, image or device error; 4 triple fault (shutdown);\n"
-"6 VM entry failure; 8 internal error or unhandled exit; 124 timeout;\n"
-"130 stopped by SIGINT or SIGTERM.\n";
+"vCPU halted (a Linux power-off); 2 usage, image or device error; 4\n"
+"triple fault (shutdown); 6 VM entry failure; 8 internal error or\n"
+"unhandled exit; 10 the guest reset itself (a Linux reboot or panic);\n"
+"124 timeout; 130 stopped by SIGINT, SIGTERM or SIGHUP, or Ctrl-A x.\n";
 
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -119,6 +144,10 @@ enum {
 	OPT_CMDLINE,
 	OPT_LOG_UNHANDLED,
 	OPT_HUGE,
+	OPT_LINUX,
+	OPT_AUTO,	/* --format auto */
+	OPT_FORMAT,
+	OPT_INITRD,
 };
 
 static const struct option run_options[] = {
@@ -129,6 +158,9 @@ static const struct option run_options[] = {
 	{ "flat-long", no_argument, NULL, OPT_FLAT_LONG },
 	{ "elf", no_argument, NULL, OPT_ELF },
 	{ "multiboot", no_argument, NULL, OPT_MULTIBOOT },
+	{ "linux", no_argument, NULL, OPT_LINUX },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "load-addr", required_argument, NULL, 'a' },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -136,11 +168,36 @@ static const struct option run_options[] = {
 	{ "log-unhandled", no_argument, NULL, OPT_LOG_UNHANDLED },
 	{ "huge", no_argument, NULL, OPT_HUGE },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "device", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The names of --format, each with the option it stands for. */
+static const struct {
+	const char *name;
+	int opt;
+} format_names[] = {
+	{ "flat-real", OPT_FLAT_REAL },
+	{ "flat-32", OPT_FLAT_32 },
+	{ "flat-long", OPT_FLAT_LONG },
+	{ "elf", OPT_ELF },
+	{ "multiboot", OPT_MULTIBOOT },
+	{ "linux", OPT_LINUX },
+	{ "auto", OPT_AUTO },
+};
+
+/* The option --format NAME stands for, or -1 if unknown. */
+static int format_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]);
+	     i++)
+		if (!strcmp(name, format_names[i].name))
+			return format_names[i].opt;
+	return -1;
+}
 
 int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 		   size_t errlen)
@@ -159,8 +216,15 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 
 	optind = 0;	/* full reset: parse this argv from its start */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:c:a:t:d:qh", run_options,
+	while ((c = getopt_long(argc, argv, ":m:c:a:t:d:vqh", run_options,
 				NULL)) != -1) {
+		if (c == OPT_FORMAT) {
+			c = format_option(optarg);
+			if (c < 0)
+				return fail(err, errlen,
+					    "--format '%s': give flat-real, flat-32, flat-long, elf, multiboot, linux or auto",
+					    optarg);
+		}
 		switch (c) {
 		case 'm':
 			r = parse_size(optarg, &v);
@@ -182,6 +246,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 					    "memory size '%s' is not a multiple of 4K",
 					    optarg);
 			o->mem_size = v;
+			o->mem_set = true;
 			break;
 		case 'c':
 			if (parse_u64(optarg, &v) || v < 1 ||
@@ -196,12 +261,16 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 		case OPT_FLAT_LONG:
 		case OPT_ELF:
 		case OPT_MULTIBOOT:
+		case OPT_LINUX:
+		case OPT_AUTO:
 			if (format_set)
 				return fail(err, errlen,
-					    "give at most one of --flat-real, --flat-32, --flat-long, --elf, --multiboot");
+					    "give at most one of --flat-real, --flat-32, --flat-long, --elf, --multiboot, --linux, --format");
 			format_set = true;
 			o->format = c == OPT_ELF ? VMM_IMAGE_ELF :
 				    c == OPT_MULTIBOOT ? VMM_IMAGE_MULTIBOOT :
+				    c == OPT_LINUX ? VMM_IMAGE_LINUX :
+				    c == OPT_AUTO ? VMM_IMAGE_AUTO :
 				    VMM_IMAGE_FLAT;
 			o->flat_mode = c == OPT_FLAT_32 ? VMM_MODE_PROT32 :
 				       c == OPT_FLAT_LONG ? VMM_MODE_LONG64 :
@@ -216,6 +285,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 			break;
 		case OPT_CMDLINE:
 			o->cmdline = optarg;
+			break;
+		case OPT_INITRD:
+			o->initrd = optarg;
 			break;
 		case OPT_CONSOLE:
 			o->console = optarg;
@@ -235,6 +307,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 					    "--timeout '%s': give whole seconds (at least 1)",
 					    optarg);
 			o->timeout = (unsigned int)v;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -263,6 +338,67 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 		return fail(err, errlen,
 			    "--load-addr applies to flat binaries only");
 	return 0;
+}
+
+/*
+ * The Linux boot protocol's setup header: the boot sector's 0xAA55 flag
+ * at 0x1fe, then the "HdrS" signature at 0x202 (protocol 2.00 and
+ * later, which every bzImage has).
+ */
+static bool has_linux_header(const uint8_t *p, size_t len)
+{
+	return len >= 0x206 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa &&
+	       !memcmp(p + 0x202, "HdrS", 4);
+}
+
+enum vmm_image_format run_detect_format(const struct run_opts *o,
+					const void *head, size_t len)
+{
+	enum vmm_image_format fmt;
+
+	if (o->format != VMM_IMAGE_AUTO)
+		return o->format;
+	fmt = vmm_image_detect(head, len);
+	if (fmt == VMM_IMAGE_FLAT && head && has_linux_header(head, len))
+		return VMM_IMAGE_LINUX;
+	return fmt;
+}
+
+int run_check_format(struct run_opts *o, enum vmm_image_format fmt,
+		     char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	if (fmt != VMM_IMAGE_LINUX) {
+		if (o->initrd)
+			return fail(err, errlen,
+				    "--initrd applies to Linux images only (%s is not a bzImage; --linux forces it)",
+				    o->image ? o->image : "IMAGE");
+		return 0;
+	}
+	if (o->cpus > 1)
+		return fail(err, errlen,
+			    "--cpus %u: a Linux guest runs on one vCPU (SMP needs an in-kernel APIC, which vmm does not have)",
+			    o->cpus);
+	if (!o->mem_set)
+		o->mem_size = VMMCTL_MEM_LINUX_DEFAULT;
+	return 0;
+}
+
+int run_linux_cmdline(const char *user, char *buf, size_t len)
+{
+	int n;
+
+	if (user && *user)
+		n = snprintf(buf, len, "%s %s", VMMCTL_LINUX_CMDLINE, user);
+	else
+		n = snprintf(buf, len, "%s", VMMCTL_LINUX_CMDLINE);
+	if (n < 0 || (size_t)n >= len) {
+		if (len)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return n;
 }
 
 enum {

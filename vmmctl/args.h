@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vmmctl: option parsing of `vmmctl run`, and of `vmmctl list`, `stats`
- * and `monitor`, kept apart from everything that needs /dev/vmm or
- * netlink so the host unit tests can exercise it.
+ * and `monitor`, and the decisions `run` takes from the options and the
+ * image (format, memory, Linux command line), kept apart from everything
+ * that needs /dev/vmm or netlink so the host unit tests can exercise it.
  */
 #ifndef VMMCTL_ARGS_H
 #define VMMCTL_ARGS_H
@@ -19,11 +20,14 @@
 #define VMMCTL_EXIT_SHUTDOWN	4	/* triple fault */
 #define VMMCTL_EXIT_ENTRY	6	/* VM entry failed */
 #define VMMCTL_EXIT_INTERNAL	8	/* internal error / unhandled exit */
+#define VMMCTL_EXIT_RESET	10	/* the guest reset itself (reboot) */
 #define VMMCTL_EXIT_TIMEOUT	124	/* --timeout expired */
 #define VMMCTL_EXIT_SIGNAL	130	/* stopped by SIGINT / SIGTERM */
+#define VMMCTL_EXIT_QUIT	VMMCTL_EXIT_SIGNAL /* Ctrl-A x on the console */
 /* A debug-exit write of code c exits with (c << 1) | 1 (odd). */
 
 #define VMMCTL_MEM_DEFAULT	(64ULL << 20)
+#define VMMCTL_MEM_LINUX_DEFAULT (256ULL << 20)	/* without -m */
 #define VMMCTL_MEM_MIN		(1ULL << 20)
 #define VMMCTL_MEM_MAX		(3ULL << 30)	/* below the MMIO window */
 #define VMMCTL_CPUS_MAX		64
@@ -32,17 +36,51 @@
 #define VMMCTL_DEMO_MMIO_BASE	0xd0000000ULL
 #define VMMCTL_DEMO_MMIO_SIZE	0x1000ULL
 
+/*
+ * What vmmctl puts before the user's --cmdline for a Linux guest, for
+ * the machine it builds: one vCPU, the legacy PC devices on ports (PIC,
+ * PIT, RTC, COM1, the i8042's reset line, PCI configuration mechanism 1
+ * with no device), no firmware tables and no APIC.
+ *  - console=ttyS0 earlyprintk=serial,ttyS0: everything on COM1, from
+ *    the first messages of the decompressed kernel on;
+ *  - noapic nolapic: no I/O APIC and no local APIC to look for (CPUID
+ *    does not advertise one either), so the 8259A pair and the PIT are
+ *    the interrupt and timer hardware;
+ *  - acpi=off: there are no ACPI tables, do not scan for them;
+ *  - pci=conf1: use configuration mechanism 1 directly (there is no
+ *    BIOS to ask); it finds no device;
+ *  - tsc=reliable: no clocksource watchdog demoting the TSC when the
+ *    host delays the vCPU thread;
+ *  - reboot=k: reboot through the i8042's reset line, which stops the VM
+ *    with VMM_STOP_RESET (exit status VMMCTL_EXIT_RESET) instead of a
+ *    round of methods ending in a triple fault;
+ *  - panic=-1: a panicking kernel reboots at once, so vmmctl exits
+ *    (status VMMCTL_EXIT_RESET) rather than the guest spinning forever.
+ * Two halves so the help text can show it within 80 columns.
+ */
+#define VMMCTL_LINUX_CMDLINE_1 \
+	"console=ttyS0 earlyprintk=serial,ttyS0 noapic nolapic"
+#define VMMCTL_LINUX_CMDLINE_2 \
+	"acpi=off pci=conf1 tsc=reliable reboot=k panic=-1"
+#define VMMCTL_LINUX_CMDLINE \
+	VMMCTL_LINUX_CMDLINE_1 " " VMMCTL_LINUX_CMDLINE_2
+/* The longest command line vmmctl builds (with the NUL). */
+#define VMMCTL_CMDLINE_MAX	4096
+
 struct run_opts {
 	const char *image;
 	const char *device;		/* NULL: the global -d or /dev/vmm */
 	uint64_t mem_size;
+	bool mem_set;			/* -m given (else the default) */
 	unsigned int cpus;
 	enum vmm_image_format format;
 	enum vmm_mode flat_mode;
 	uint64_t load_addr;		/* 0 = the loader's default */
 	const char *console;		/* NULL: the terminal */
-	const char *cmdline;
+	const char *cmdline;		/* Multiboot: all; Linux: appended */
+	const char *initrd;		/* Linux: the initial RAM disk */
 	bool trace_exits;
+	bool verbose;			/* -v: the boot summary and cmdline */
 	bool log_unhandled;
 	bool huge;
 	bool quiet;
@@ -69,6 +107,34 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 
 /* The help text of `vmmctl run`. */
 extern const char run_usage[];
+
+/*
+ * run_detect_format: the format to load the image as, from the options
+ * and the image's first bytes (head, len of them; 8 KiB is enough): a
+ * format option wins, else vmm_image_detect, with a flat result that
+ * carries the Linux boot protocol's setup header (the 0xAA55 boot flag
+ * at 0x1fe and "HdrS" at 0x202) taken as VMM_IMAGE_LINUX.
+ */
+enum vmm_image_format run_detect_format(const struct run_opts *o,
+					const void *head, size_t len);
+
+/*
+ * run_check_format: check the options against the image's format fmt
+ * and settle what depends on it: a Linux guest gets
+ * VMMCTL_MEM_LINUX_DEFAULT unless -m was given, and one vCPU only;
+ * --initrd needs a Linux image.  Returns 0 (o->mem_size updated) or -1
+ * with a message in err.
+ */
+int run_check_format(struct run_opts *o, enum vmm_image_format fmt,
+		     char *err, size_t errlen);
+
+/*
+ * run_linux_cmdline: the kernel command line of a Linux guest into buf
+ * (len bytes): VMMCTL_LINUX_CMDLINE, then a space and user unless user
+ * is NULL or empty.  Returns its length, or -ENOSPC if it does not fit
+ * (buf then holds "").
+ */
+int run_linux_cmdline(const char *user, char *buf, size_t len);
 
 /*
  * The options of list, stats and monitor, which share one parser: each

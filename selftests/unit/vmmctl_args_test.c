@@ -2,11 +2,14 @@
 /*
  * vmmctl_args_test: `vmmctl run` option parsing (vmmctl/args.c, built
  * into this program): sizes with suffixes, formats and modes, limits,
- * and the messages a user gets for bad input.
+ * and the messages a user gets for bad input; the decisions taken from
+ * the image (format, memory, vCPUs, the Linux command line); and the
+ * console's escape keys (vmmctl/console.c).
  */
 #include "test_util.h"
 
 #include "../../vmmctl/args.c"
+#include "../../vmmctl/console.c"
 
 static struct run_opts o;
 static char err[256];
@@ -28,11 +31,173 @@ static int parse(const char *first, ...)
 	return run_parse_args(argc, argv, &o, err, sizeof(err));
 }
 
+/* A buffer that starts like a bzImage: boot flag and "HdrS". */
+static uint8_t bz[8192];
+
+static void make_bzimage(void)
+{
+	memset(bz, 0, sizeof(bz));
+	bz[0x1fe] = 0x55;
+	bz[0x1ff] = 0xaa;
+	memcpy(bz + 0x202, "HdrS", 4);
+	bz[0x206] = 0x0f;	/* protocol 2.15 */
+	bz[0x207] = 0x02;
+}
+
+/* Feed keys through the escape filter; the actions as letters. */
+static void escape_keys(const char *keys, size_t n, char *acts, char *sent)
+{
+	bool esc = false;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (console_escape(&esc, (uint8_t)keys[i])) {
+		case CONSOLE_SEND:
+			*acts++ = 's';
+			*sent++ = keys[i];
+			break;
+		case CONSOLE_DROP:
+			*acts++ = '-';
+			break;
+		case CONSOLE_QUIT:
+			*acts++ = 'Q';
+			break;
+		case CONSOLE_HELP:
+			*acts++ = 'H';
+			break;
+		}
+	}
+	*acts = '\0';
+	*sent = '\0';
+}
+
+static void test_linux(void)
+{
+	static const char defaults[] =
+		"console=ttyS0 earlyprintk=serial,ttyS0 noapic nolapic "
+		"acpi=off pci=conf1 tsc=reliable reboot=k panic=-1";
+	char buf[VMMCTL_CMDLINE_MAX], small[sizeof(defaults) + 9];
+	static const uint8_t elf[16] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+	char acts[32], sent[32];
+	int n;
+
+	tap_ok(parse("--initrd", "initrd.gz", "--cmdline", "root=/dev/ram0 quiet",
+		     "bzImage", NULL) == 0 &&
+	       !strcmp(o.initrd, "initrd.gz") &&
+	       !strcmp(o.cmdline, "root=/dev/ram0 quiet") &&
+	       !strcmp(o.image, "bzImage") && o.format == VMM_IMAGE_AUTO &&
+	       !o.mem_set && !o.verbose, "--initrd, --cmdline");
+	tap_ok(parse("--linux", "-v", "k", NULL) == 0 &&
+	       o.format == VMM_IMAGE_LINUX && o.verbose &&
+	       parse("--format", "linux", "--verbose", "k", NULL) == 0 &&
+	       o.format == VMM_IMAGE_LINUX && o.verbose &&
+	       parse("--format=flat-32", "k", NULL) == 0 &&
+	       o.format == VMM_IMAGE_FLAT && o.flat_mode == VMM_MODE_PROT32 &&
+	       parse("--format", "auto", "k", NULL) == 0 &&
+	       o.format == VMM_IMAGE_AUTO,
+	       "--linux, --format linux/flat-32/auto, -v/--verbose");
+	tap_ok(parse("--format", "pe", "k", NULL) == -1 &&
+	       strstr(err, "--format 'pe'") && strstr(err, "linux") &&
+	       parse("--linux", "--elf", "k", NULL) == -1 &&
+	       strstr(err, "at most one") &&
+	       parse("--format", "auto", "--multiboot", "k", NULL) == -1 &&
+	       strstr(err, "at most one"),
+	       "unknown --format, two formats with --linux/--format refused");
+
+	make_bzimage();
+	parse("k", NULL);
+	tap_ok(run_detect_format(&o, bz, sizeof(bz)) == VMM_IMAGE_LINUX &&
+	       run_detect_format(&o, bz, 0x205) == VMM_IMAGE_FLAT &&
+	       run_detect_format(&o, elf, sizeof(elf)) == VMM_IMAGE_ELF,
+	       "detection: the setup header makes a bzImage, ELF stays ELF");
+	bz[0x205] = 's';
+	tap_ok(run_detect_format(&o, bz, sizeof(bz)) == VMM_IMAGE_FLAT,
+	       "detection: no \"HdrS\": flat");
+	make_bzimage();
+	bz[0x1fe] = 0;
+	tap_ok(run_detect_format(&o, bz, sizeof(bz)) == VMM_IMAGE_FLAT,
+	       "detection: no boot flag: flat");
+	make_bzimage();
+	parse("--elf", "k", NULL);
+	tap_ok(run_detect_format(&o, bz, sizeof(bz)) == VMM_IMAGE_ELF &&
+	       !parse("--linux", "k", NULL) &&
+	       run_detect_format(&o, elf, sizeof(elf)) == VMM_IMAGE_LINUX,
+	       "a format option wins over detection");
+
+	parse("k", NULL);
+	tap_ok(run_check_format(&o, VMM_IMAGE_LINUX, err, sizeof(err)) == 0 &&
+	       o.mem_size == 256ULL << 20 && VMMCTL_MEM_LINUX_DEFAULT == o.mem_size,
+	       "Linux without -m: 256M");
+	parse("-m", "128M", "k", NULL);
+	tap_ok(run_check_format(&o, VMM_IMAGE_LINUX, err, sizeof(err)) == 0 &&
+	       o.mem_size == 128ULL << 20, "Linux with -m 128M: 128M");
+	parse("-m", "64M", "k", NULL);
+	tap_ok(o.mem_set &&
+	       run_check_format(&o, VMM_IMAGE_LINUX, err, sizeof(err)) == 0 &&
+	       o.mem_size == 64ULL << 20, "Linux with -m 64M (the default size, given): kept");
+	parse("k", NULL);
+	tap_ok(run_check_format(&o, VMM_IMAGE_FLAT, err, sizeof(err)) == 0 &&
+	       o.mem_size == 64ULL << 20 &&
+	       !parse("k", NULL) &&
+	       run_check_format(&o, VMM_IMAGE_MULTIBOOT, err, sizeof(err)) == 0 &&
+	       o.mem_size == 64ULL << 20, "other formats keep 64M");
+	parse("-c", "2", "k", NULL);
+	tap_ok(run_check_format(&o, VMM_IMAGE_LINUX, err, sizeof(err)) == -1 &&
+	       strstr(err, "--cpus 2") && strstr(err, "one vCPU"),
+	       "Linux: one vCPU only");
+	tap_diag("%s", err);
+	tap_ok(!parse("-c", "2", "k", NULL) &&
+	       run_check_format(&o, VMM_IMAGE_ELF, err, sizeof(err)) == 0 &&
+	       o.cpus == 2, "other formats: any number of vCPUs");
+	parse("--initrd", "i.gz", "k", NULL);
+	tap_ok(run_check_format(&o, VMM_IMAGE_FLAT, err, sizeof(err)) == -1 &&
+	       strstr(err, "--initrd applies to Linux") &&
+	       !parse("--initrd", "i.gz", "k", NULL) &&
+	       run_check_format(&o, VMM_IMAGE_LINUX, err, sizeof(err)) == 0,
+	       "--initrd needs a Linux image");
+
+	n = run_linux_cmdline("root=/dev/ram0 rdinit=/bin/sh", buf, sizeof(buf));
+	tap_ok(!strcmp(buf, "console=ttyS0 earlyprintk=serial,ttyS0 noapic "
+			    "nolapic acpi=off pci=conf1 tsc=reliable reboot=k "
+			    "panic=-1 root=/dev/ram0 rdinit=/bin/sh") &&
+	       n == (int)strlen(buf), "command line: the defaults, then the user's");
+	tap_diag("%s", buf);
+	tap_ok(run_linux_cmdline(NULL, buf, sizeof(buf)) ==
+	       (int)sizeof(defaults) - 1 && !strcmp(buf, defaults) &&
+	       run_linux_cmdline("", buf, sizeof(buf)) ==
+	       (int)sizeof(defaults) - 1 && !strcmp(buf, defaults),
+	       "command line: no --cmdline (or empty): the defaults alone");
+	/* defaults + " " + 8 characters + NUL fits small exactly */
+	tap_ok(run_linux_cmdline("12345678", small, sizeof(small)) ==
+	       (int)sizeof(small) - 1 &&
+	       !strcmp(small + sizeof(defaults), "12345678") &&
+	       run_linux_cmdline("123456789", small, sizeof(small)) == -ENOSPC &&
+	       small[0] == '\0' &&
+	       run_linux_cmdline(NULL, small, sizeof(defaults) - 1) == -ENOSPC,
+	       "command line: exact fit, one byte too long: -ENOSPC");
+
+	tap_ok(strstr(run_usage, VMMCTL_LINUX_CMDLINE_1 "\n") &&
+	       strstr(run_usage, VMMCTL_LINUX_CMDLINE_2 "\n") &&
+	       strstr(run_usage, "--initrd FILE") &&
+	       strstr(run_usage, "Ctrl-A x") && strstr(run_usage, "10 the guest reset"),
+	       "the usage lists the Linux defaults, --initrd, the keys, status 10");
+	tap_ok(VMMCTL_EXIT_RESET == 10 && VMMCTL_EXIT_QUIT == 130,
+	       "exit statuses: reset 10, console quit 130");
+
+	/* a b ^A^A c ^Az d ^Ah ^Ax e */
+	escape_keys("ab\x01\x01" "c\x01zd\x01h\x01xe", 13, acts, sent);
+	tap_ok(!strcmp(acts, "ss-ss--s-H-Qs") && !strcmp(sent, "ab\x01" "cde"),
+	       "console keys: ^A^A sends ^A, ^A z dropped, ^A h help, ^A x quit");
+	tap_diag("actions %s", acts);
+	escape_keys("x\x03h\x01", 4, acts, sent);
+	tap_ok(!strcmp(acts, "sss-") && !strcmp(sent, "x\x03h"),
+	       "console keys: x, Ctrl-C, h alone go to the guest");
+}
+
 int main(void)
 {
 	uint64_t v;
 
-	tap_plan(26);
+	tap_plan(47);
 
 	tap_ok(!parse_size("64M", &v) && v == 64ULL << 20, "parse_size 64M");
 	tap_ok(!parse_size("512k", &v) && v == 512ULL << 10, "parse_size 512k");
@@ -104,5 +269,6 @@ int main(void)
 	       "unknown option, missing value");
 	tap_ok(parse("--help", NULL) == 1 && parse("img", "-h", NULL) == 1 &&
 	       strstr(run_usage, "exit status"), "--help, and the usage lists the exit statuses");
+	test_linux();
 	tap_exit();
 }
