@@ -12,9 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "args.h"
+#include "console.h"
 #include "demo_mmio.h"
 #include "vmmctl.h"
+
+/* The bytes of an image that format detection looks at. */
+#define IMAGE_HEAD	8192
 
 /* The running VM, for the signal handlers (one per process). */
 static struct vmm_vm *volatile running_vm;
@@ -38,6 +44,7 @@ static void set_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 }
 
@@ -59,8 +66,12 @@ static void where(const struct vmm_stop *st, char *buf, size_t len)
 			 st->exit[0] ? st->exit : "?");
 }
 
-/* The exit status for st, and a one-line account on stderr. */
-static int report(const struct vmm_stop *st, const struct run_opts *o)
+/*
+ * The exit status for st, and a one-line account on stderr; quit: the
+ * stop request came from Ctrl-A x on the console.
+ */
+static int report(const struct vmm_stop *st, const struct run_opts *o,
+		  bool quit)
 {
 	char at[256];
 	int status;
@@ -86,10 +97,21 @@ static int report(const struct vmm_stop *st, const struct run_opts *o)
 			fprintf(stderr,
 				"vmmctl: timeout: the guest ran for %u s without stopping; stopped it: exit status %d\n",
 				o->timeout, status);
+		else if (quit)
+			fprintf(stderr,
+				"vmmctl: quit from the console: exit status %d\n",
+				status);
 		else
 			fprintf(stderr,
 				"vmmctl: stopped by a signal: exit status %d\n",
 				status);
+		return status;
+	case VMM_STOP_RESET:
+		status = VMMCTL_EXIT_RESET;
+		if (!o->quiet)
+			fprintf(stderr,
+				"vmmctl: guest reset itself (reboot)%s: exit status %d\n",
+				at, status);
 		return status;
 	case VMM_STOP_SHUTDOWN:
 		status = VMMCTL_EXIT_SHUTDOWN;
@@ -146,19 +168,164 @@ static int vm_create_error(int err, const char *path)
 	return VMMCTL_EXIT_USAGE;
 }
 
+/*
+ * read_file: the first max bytes of the file at path (max 0: all of it,
+ * which must then be a regular file) into a new buffer *bufp (free it),
+ * *lenp bytes.  0 or -errno.
+ */
+static int read_file(const char *path, size_t max, void **bufp,
+		     size_t *lenp)
+{
+	size_t size = max, done = 0;
+	struct stat sb;
+	uint8_t *buf;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!max) {
+		if (fstat(fd, &sb) < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if ((uint64_t)sb.st_size >= SIZE_MAX) {
+			ret = -EFBIG;
+			goto out;
+		}
+		size = (size_t)sb.st_size;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (done < size) {
+		ssize_t n = read(fd, buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			free(buf);
+			goto out;
+		}
+		if (!n)
+			break;	/* shorter than max, or shrank meanwhile */
+		done += (size_t)n;
+	}
+	*bufp = buf;
+	*lenp = done;
+out:
+	close(fd);
+	return ret;
+}
+
+/* The format of o->image (detected unless forced).  0 or -errno. */
+static int image_format(const struct run_opts *o,
+			enum vmm_image_format *fmt)
+{
+	void *head;
+	size_t len;
+	int ret;
+
+	ret = read_file(o->image, IMAGE_HEAD, &head, &len);
+	if (ret)
+		return ret;
+	*fmt = run_detect_format(o, head, len);
+	free(head);
+	return 0;
+}
+
+/*
+ * The Linux specifics before any VM exists: the command line into
+ * cmdline (VMMCTL_CMDLINE_MAX bytes) and the initrd into memory.
+ * 0, or -1 after telling the user.
+ */
+static int linux_prepare(const struct run_opts *o, char *cmdline,
+			 void **initrd, size_t *initrd_len)
+{
+	int ret;
+
+	if (run_linux_cmdline(o->cmdline, cmdline, VMMCTL_CMDLINE_MAX) < 0) {
+		fprintf(stderr, "vmmctl run: --cmdline is too long: with vmmctl's defaults the command line must stay below %d bytes\n",
+			VMMCTL_CMDLINE_MAX);
+		return -1;
+	}
+	if (!o->initrd)
+		return 0;
+	ret = read_file(o->initrd, 0, initrd, initrd_len);
+	if (ret) {
+		fprintf(stderr, "vmmctl: initrd %s: %s\n", o->initrd,
+			ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		return -1;
+	}
+	if (!*initrd_len) {
+		fprintf(stderr, "vmmctl: initrd %s is empty\n", o->initrd);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The devices: for Linux the PC machine (*pcp), else a bare UART
+ * (*uartp) with the debug-exit port and the example MMIO device.
+ * 0 or -errno.
+ */
+static int attach_devices(struct vmm_vm *vm, bool pc_machine,
+			  const struct run_opts *o, int in_fd, int out_fd,
+			  struct demo_mmio *demo, struct vmm_pc **pcp,
+			  struct vmm_uart **uartp)
+{
+	struct vmm_bus *pio = vmm_vm_bus(vm, VMM_BUS_PIO);
+	int ret;
+
+	if (pc_machine) {
+		struct vmm_pc_config cfg = {
+			.in_fd = in_fd,
+			.out_fd = out_fd,
+			.mem_below_4g = o->mem_size,
+			.mem_above_4g = 0,
+		};
+
+		return vmm_pc_create(vm, &cfg, pcp);
+	}
+	ret = vmm_uart_create(in_fd, out_fd, uartp);
+	if (!ret)
+		ret = vmm_uart_attach(*uartp, pio, VMM_UART_COM1);
+	if (!ret)
+		ret = vmm_debug_exit_attach(pio, VMM_DEBUG_EXIT_PORT);
+	if (!ret)
+		ret = vmm_register_mmio(vm, VMMCTL_DEMO_MMIO_BASE,
+					VMMCTL_DEMO_MMIO_SIZE,
+					demo_mmio_handler, demo);
+	return ret;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct demo_mmio demo = { 0, 0 };
 	struct vmm_load_params lp;
+	struct console *cons = NULL;
 	struct vmm_uart *uart = NULL;
 	struct vmm_dev *dev = NULL;
 	struct vmm_vm *vm = NULL;
+	struct vmm_pc *pc = NULL;
+	enum vmm_image_format fmt;
 	struct vmm_boot boot;
 	struct vmm_stop st;
 	struct run_opts o;
 	char err[256];
+	char cmdline[VMMCTL_CMDLINE_MAX];
+	void *initrd = NULL;
+	size_t initrd_len = 0;
 	int out_fd = STDOUT_FILENO, in_fd = STDIN_FILENO;
 	int ret, status = VMMCTL_EXIT_USAGE;
+	bool is_linux;
 	const char *path;
 
 	ret = run_parse_args(argc, argv, &o, err, sizeof(err));
@@ -177,8 +344,22 @@ int cmd_run(int argc, char **argv)
 			strerror(errno));
 		return VMMCTL_EXIT_USAGE;
 	}
-	if (vmmctl_open(path, &dev))
+	ret = image_format(&o, &fmt);
+	if (ret) {
+		fprintf(stderr, "vmmctl: image %s: %s\n", o.image,
+			strerror(-ret));
 		return VMMCTL_EXIT_USAGE;
+	}
+	if (run_check_format(&o, fmt, err, sizeof(err))) {
+		fprintf(stderr, "vmmctl run: %s; see vmmctl run --help\n", err);
+		return VMMCTL_EXIT_USAGE;
+	}
+	is_linux = fmt == VMM_IMAGE_LINUX;
+	if (is_linux && linux_prepare(&o, cmdline, &initrd, &initrd_len))
+		return VMMCTL_EXIT_USAGE;
+
+	if (vmmctl_open(path, &dev))
+		goto out;
 	ret = vmm_vm_create(dev, &vm);
 	if (ret) {
 		status = vm_create_error(ret, path);
@@ -193,16 +374,23 @@ int cmd_run(int argc, char **argv)
 	}
 
 	memset(&lp, 0, sizeof(lp));
-	lp.format = o.format;
+	/* Linux may have been recognised here rather than by the loader. */
+	lp.format = is_linux ? VMM_IMAGE_LINUX : o.format;
 	lp.flat_mode = o.flat_mode;
 	lp.load_addr = o.load_addr;
-	lp.cmdline = o.cmdline;
+	lp.cmdline = is_linux ? cmdline : o.cmdline;
+	lp.initrd = initrd;
+	lp.initrd_len = initrd_len;
 	ret = vmm_image_load_file(vm, o.image, &lp, &boot);
 	if (ret) {
 		fprintf(stderr, "vmmctl: cannot load %s\n", boot.error);
 		goto out;
 	}
 
+	/*
+	 * The CPUID before vmm_vcpu_boot: KVM checks the long-mode bits of
+	 * the special registers against the CPUID it was given.
+	 */
 	for (unsigned int i = 0; i < o.cpus; i++) {
 		struct vmm_vcpu *vcpu;
 
@@ -234,14 +422,20 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		in_fd = -1;
+	} else {
+		ret = console_open(&cons, &in_fd);
+		if (ret) {
+			fprintf(stderr, "vmmctl: cannot set the console up: %s\n",
+				strerror(-ret));
+			status = VMMCTL_EXIT_INTERNAL;
+			goto out;
+		}
 	}
-	if (vmm_uart_create(in_fd, out_fd, &uart) ||
-	    vmm_uart_attach(uart, vmm_vm_bus(vm, VMM_BUS_PIO), VMM_UART_COM1) ||
-	    vmm_debug_exit_attach(vmm_vm_bus(vm, VMM_BUS_PIO),
-				  VMM_DEBUG_EXIT_PORT) ||
-	    vmm_register_mmio(vm, VMMCTL_DEMO_MMIO_BASE, VMMCTL_DEMO_MMIO_SIZE,
-			      demo_mmio_handler, &demo)) {
-		fprintf(stderr, "vmmctl: cannot set the devices up\n");
+	ret = attach_devices(vm, is_linux, &o, in_fd, out_fd, &demo, &pc,
+			     &uart);
+	if (ret) {
+		fprintf(stderr, "vmmctl: cannot set the devices up: %s\n",
+			strerror(-ret));
 		status = VMMCTL_EXIT_INTERNAL;
 		goto out;
 	}
@@ -251,31 +445,52 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.trace_exits)
 		vmm_vm_set_trace(vm, stderr);
-	if (!o.quiet && o.trace_exits)
+	if (o.verbose || (!o.quiet && o.trace_exits))
 		fprintf(stderr, "vmmctl: %s: %s image, %s mode, entry %#" PRIx64 ", [%#" PRIx64 ", %#" PRIx64 "), %u vCPU(s), %" PRIu64 " MiB\n",
 			o.image, vmm_image_format_name(boot.format),
 			vmm_mode_name(boot.mode), boot.entry, boot.low,
 			boot.high, o.cpus, o.mem_size >> 20);
+	if (o.verbose && is_linux) {
+		fprintf(stderr, "vmmctl: kernel command line: %s\n", cmdline);
+		if (o.initrd)
+			fprintf(stderr, "vmmctl: initrd %s: %zu bytes\n",
+				o.initrd, initrd_len);
+	}
 
 	running_vm = vm;
 	set_handlers();
+	ret = console_start(cons, vm);
+	if (ret) {
+		running_vm = NULL;
+		fprintf(stderr, "vmmctl: cannot set the terminal up: %s\n",
+			strerror(-ret));
+		status = VMMCTL_EXIT_INTERNAL;
+		goto out;
+	}
 	if (o.timeout)
 		alarm(o.timeout);
 	ret = vmm_vm_run(vm, 0, &st);
 	alarm(0);
 	running_vm = NULL;
+	console_stop(cons);
 	if (ret && st.reason == VMM_STOP_NONE) {
 		fprintf(stderr, "vmmctl: cannot run the vCPUs: %s\n",
 			strerror(-ret));
 		status = VMMCTL_EXIT_INTERNAL;
 		goto out;
 	}
-	status = report(&st, &o);
+	status = report(&st, &o, console_quit(cons));
 out:
+	console_stop(cons);
+	/* The machine goes while its VM still exists (stopped). */
+	if (pc)
+		vmm_pc_free(pc);
 	vmm_vm_destroy(vm);
 	vmm_uart_free(uart);
 	vmm_close(dev);
+	console_close(cons);
 	if (o.console && out_fd >= 0 && out_fd != STDOUT_FILENO)
 		close(out_fd);
+	free(initrd);
 	return status;
 }
