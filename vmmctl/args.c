@@ -340,28 +340,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 	return 0;
 }
 
-/*
- * The Linux boot protocol's setup header: the boot sector's 0xAA55 flag
- * at 0x1fe, then the "HdrS" signature at 0x202 (protocol 2.00 and
- * later, which every bzImage has).
- */
-static bool has_linux_header(const uint8_t *p, size_t len)
-{
-	return len >= 0x206 && p[0x1fe] == 0x55 && p[0x1ff] == 0xaa &&
-	       !memcmp(p + 0x202, "HdrS", 4);
-}
-
 enum vmm_image_format run_detect_format(const struct run_opts *o,
 					const void *head, size_t len)
 {
-	enum vmm_image_format fmt;
-
 	if (o->format != VMM_IMAGE_AUTO)
 		return o->format;
-	fmt = vmm_image_detect(head, len);
-	if (fmt == VMM_IMAGE_FLAT && head && has_linux_header(head, len))
-		return VMM_IMAGE_LINUX;
-	return fmt;
+	return vmm_image_detect(head, len);
 }
 
 int run_check_format(struct run_opts *o, enum vmm_image_format fmt,

@@ -111,9 +111,8 @@ extern const char run_usage[];
 /*
  * run_detect_format: the format to load the image as, from the options
  * and the image's first bytes (head, len of them; 8 KiB is enough): a
- * format option wins, else vmm_image_detect, with a flat result that
- * carries the Linux boot protocol's setup header (the 0xAA55 boot flag
- * at 0x1fe and "HdrS" at 0x202) taken as VMM_IMAGE_LINUX.
+ * format option wins, else vmm_image_detect.  vmmctl decides it before
+ * the VM exists, since memory and devices depend on it.
  */
 enum vmm_image_format run_detect_format(const struct run_opts *o,
 					const void *head, size_t len);

@@ -374,8 +374,7 @@ int cmd_run(int argc, char **argv)
 	}
 
 	memset(&lp, 0, sizeof(lp));
-	/* Linux may have been recognised here rather than by the loader. */
-	lp.format = is_linux ? VMM_IMAGE_LINUX : o.format;
+	lp.format = fmt;	/* what the machine was chosen for */
 	lp.flat_mode = o.flat_mode;
 	lp.load_addr = o.load_addr;
 	lp.cmdline = is_linux ? cmdline : o.cmdline;
@@ -389,7 +388,8 @@ int cmd_run(int argc, char **argv)
 
 	/*
 	 * The CPUID before vmm_vcpu_boot: KVM checks the long-mode bits of
-	 * the special registers against the CPUID it was given.
+	 * the special registers against the CPUID it was given.  The PC
+	 * machine's CPUID has no local APIC and gives the TSC frequency.
 	 */
 	for (unsigned int i = 0; i < o.cpus; i++) {
 		struct vmm_vcpu *vcpu;
@@ -400,7 +400,8 @@ int cmd_run(int argc, char **argv)
 				i, strerror(-ret));
 			goto out;
 		}
-		ret = vmm_vcpu_setup_cpuid(vcpu, NULL, 0);
+		ret = is_linux ? vmm_pc_setup_cpuid(vcpu) :
+				 vmm_vcpu_setup_cpuid(vcpu, NULL, 0);
 		if (ret)
 			fprintf(stderr, "vmmctl: warning: vCPU %u: cannot set the CPUID: %s\n",
 				i, strerror(-ret));
@@ -483,8 +484,7 @@ int cmd_run(int argc, char **argv)
 out:
 	console_stop(cons);
 	/* The machine goes while its VM still exists (stopped). */
-	if (pc)
-		vmm_pc_free(pc);
+	vmm_pc_free(pc);
 	vmm_vm_destroy(vm);
 	vmm_uart_free(uart);
 	vmm_close(dev);
