@@ -13,31 +13,17 @@
 
 static struct vmm_bus *bus;
 
-static uint8_t in8(uint16_t port)
+/* One access of len (1 or 4) bytes; returns what a read gave. */
+static uint32_t pio(uint16_t port, uint32_t len, int is_write, uint32_t v)
 {
-	uint8_t v;
-
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 0));
-	return v;
+	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, len, is_write));
+	return len == 4 ? v : v & 0xff;
 }
 
-static void out8(uint16_t port, uint8_t v)
-{
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 1));
-}
-
-static uint32_t in32(uint16_t port)
-{
-	uint32_t v;
-
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 4, 0));
-	return v;
-}
-
-static void out32(uint16_t port, uint32_t v)
-{
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 4, 1));
-}
+#define in8(port)	((uint8_t)pio(port, 1, 0, 0))
+#define out8(port, v)	pio(port, 1, 1, v)
+#define in32(port)	pio(port, 4, 0, 0)
+#define out32(port, v)	pio(port, 4, 1, v)
 
 /* An i8042 command with its reply, as Linux's i8042_command does it:
  * input buffer empty, command, output buffer full, read. -1 if none. */
