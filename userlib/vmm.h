@@ -1088,10 +1088,25 @@ void vmm_uart_set_notify(struct vmm_uart *uart, vmm_notify_fn fn,
  * resets), the i8042 at 0x60/0x64 (status, command byte, self-test,
  * output port; 0xfe and an output-port write with bit 0 clear reset),
  * and PCI configuration mechanism 1 at 0xcf8/0xcfc-0xcff with no device
- * (the address register reads back, data reads all ones).  A reset stops
- * the VM with VMM_STOP_RESET.
+ * (the address register reads back, data reads all ones), with the reset
+ * control register at 0xcf9 (byte writes with bit 2 set reset).  A reset
+ * stops the VM with VMM_STOP_RESET (code = the port) when the access has
+ * a vCPU; it is counted in any case.
  */
-int vmm_pc_misc_attach(struct vmm_bus *bus);
+struct vmm_pc_misc;
+
+/*
+ * vmm_pc_misc_attach: register those ports on a port bus, with their
+ * state in a new *miscp owned by the caller: vmm_pc_misc_free once the
+ * bus no longer uses it.  0, -EINVAL, -ENOMEM or the bus's -errno (then
+ * nothing stays registered).
+ */
+int vmm_pc_misc_attach(struct vmm_bus *bus, struct vmm_pc_misc **miscp);
+void vmm_pc_misc_free(struct vmm_pc_misc *misc);
+
+/* vmm_pc_misc_resets: reset requests so far; *port (if port is not NULL)
+ * gets the port of the last one, 0 if none. */
+uint64_t vmm_pc_misc_resets(const struct vmm_pc_misc *misc, uint16_t *port);
 
 /* ------------------------------------------------------------------ */
 /* The PC machine (pc.c)                                               */
