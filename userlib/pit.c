@@ -75,8 +75,8 @@ struct pit_chan {
 	bool wr_msb;		/* RW_WORD: the next write is the MSB */
 	uint8_t wr_lsb;		/* RW_WORD: the LSB already written */
 	bool rd_msb;		/* RW_WORD: the next live read is the MSB */
-	uint32_t count;		/* count register: 1..65536 (1..10000 BCD) */
-	bool armed;		/* a whole count came after the control word */
+	uint32_t count;		/* 1..65536, or 1..10000 in BCD */
+	bool armed;		/* a whole count followed the control word */
 	bool null_count;	/* the count is not in the element yet */
 
 	/* Latches. */
@@ -97,7 +97,7 @@ struct pit_chan {
 	bool idle_out;		/* CH_IDLE: OUT */
 
 	/* Channel 0: the interrupt line as reported. */
-	uint64_t rep_e;		/* elapsed ticks up to which it was reported */
+	uint64_t rep_e;		/* elapsed ticks reported so far */
 	bool rep_level;
 };
 

@@ -95,6 +95,16 @@ static uint16_t read16(uint16_t port)
 	return v | in8(port) << 8;
 }
 
+/* At clock time t, write control word cw and a count (LSB then MSB) to
+ * counter port; returns the tick the count was loaded in. */
+static uint64_t program(uint64_t t, uint8_t cw, uint16_t port, uint16_t count)
+{
+	now = t;
+	out8(CTRL, cw);
+	write16(port, count);
+	return tick_of(t);
+}
+
 /* Read-back of counter ch's status alone. */
 static uint8_t status(unsigned int ch)
 {
@@ -142,14 +152,11 @@ static void test_mode2(void)
 	}
 	tap_ok(irq_rises == 1000 && irq_calls == 2000 && updates == 1000 &&
 	       !early && mono,
-	       "mode 2: 1000 edges in 1 s, none before a deadline (%u edges, %u calls, %u early)",
+	       "mode 2: 1000 edges in 1 s, none early (%u, %u calls, %u early)",
 	       irq_rises, irq_calls, early);
 
 	/* Host late by ten periods: one coalesced edge. */
-	now = 2000000000ULL;	/* a whole tick: 2386364 */
-	t0 = tick_of(now);
-	out8(CTRL, 0x34);
-	write16(CH0, 1193);
+	t0 = program(2000000000ULL, 0x34, CH0, 1193); /* tick 2386364 */
 	irq_reset();
 	now = ns(t0 + 10 * 1193 + 100);
 	vmm_pit_update(pit);
@@ -169,10 +176,7 @@ static void test_mode3(void)
 	unsigned int i;
 
 	/* Even count: 500 ticks high, 500 low. */
-	now = 3000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x36);
-	write16(CH0, 1000);
+	t0 = program(3000000000ULL, 0x36, CH0, 1000);
 	irq_reset();
 	tap_ok(vmm_pit_deadline(pit) == ns(t0 + 500) &&
 	       (status(0) & 0x80),
@@ -205,10 +209,7 @@ static void test_mode3(void)
 	       "mode 3: a period missed while low gives 1 then 0");
 
 	/* Odd count 5: three ticks high, two low. */
-	now = 4000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x36);
-	write16(CH0, 5);
+	t0 = program(4000000000ULL, 0x36, CH0, 5);
 	vmm_pit_update(pit);
 	irq_reset();
 	ok = true;
@@ -235,7 +236,7 @@ static void test_mode0(void)
 	t0 = tick_of(now);
 	out8(CTRL, 0x30);
 	tap_ok(irq_level == 0 && vmm_pit_deadline(pit) == VMM_DEADLINE_NONE,
-	       "mode 0: the control word drops OUT, no deadline without a count");
+	       "mode 0: control word drops OUT, no deadline, no count");
 	write16(CH0, 0x1000);
 	irq_reset();
 	s0 = status(0);
@@ -249,7 +250,7 @@ static void test_mode0(void)
 	vmm_pit_update(pit);
 	s1 = status(0);
 	tap_ok(s0 == 0x30 && s1 == 0xb0 && irq_calls == 1 && irq_level == 1,
-	       "mode 0: OUT rises at terminal count (status 0x%02x -> 0x%02x), one IRQ",
+	       "mode 0: OUT up at terminal count (0x%02x -> 0x%02x), one IRQ",
 	       s0, s1);
 	now += 100000000ULL;
 	vmm_pit_update(pit);
@@ -273,10 +274,7 @@ static void test_mode4(void)
 	uint64_t t0;
 	uint8_t s0, s1;
 
-	now = 6000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x38);
-	write16(CH0, 100);
+	t0 = program(6000000000ULL, 0x38, CH0, 100);
 	vmm_pit_update(pit);
 	irq_reset();
 	tap_ok(irq_level == 1 && vmm_pit_deadline(pit) == ns(t0 + 100),
@@ -298,10 +296,8 @@ static void test_latch(void)
 	uint64_t t0;
 	uint16_t latched, live;
 
-	now = 7000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x74);		/* counter 1, LSB/MSB, mode 2 */
-	write16(CH1, 50000);
+	/* Counter 1, LSB then MSB, mode 2. */
+	t0 = program(7000000000ULL, 0x74, CH1, 50000);
 	now = ns(t0 + 12345) + 300;
 	out8(CTRL, 0x40);		/* latch counter 1 */
 	now = ns(t0 + 13345);
@@ -321,12 +317,8 @@ static void test_readback(void)
 	uint8_t s0, s1;
 	uint16_t c0, c1;
 
-	now = 8000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x34);		/* counter 0, mode 2 */
-	write16(CH0, 30000);
-	out8(CTRL, 0x76);		/* counter 1, mode 3 */
-	write16(CH1, 40000);
+	t0 = program(8000000000ULL, 0x34, CH0, 30000);	/* mode 2 */
+	program(now, 0x76, CH1, 40000);			/* mode 3 */
 	now = ns(t0 + 1000);
 	out8(CTRL, 0xc6);		/* count and status of 0 and 1 */
 	now = ns(t0 + 5000);
@@ -371,10 +363,8 @@ static void test_bcd(void)
 	uint64_t t0;
 	uint16_t a, b;
 
-	now = 10000000000ULL;
-	t0 = tick_of(now);
-	out8(CTRL, 0x71);		/* counter 1, mode 0, BCD */
-	write16(CH1, 0x1234);
+	/* Counter 1, mode 0, BCD. */
+	t0 = program(10000000000ULL, 0x71, CH1, 0x1234);
 	now = ns(t0 + 35);
 	a = read16(CH1);
 	write16(CH1, 0);		/* 10000 in BCD */
@@ -415,9 +405,7 @@ static void test_channel2(void)
 	tap_ok(ok, "channel 2: the MSB of the count follows the clock");
 
 	/* The slow calibration: poll bit 5 for a 50 ms count. */
-	t0 = tick_of(now);
-	out8(CTRL, 0xb0);
-	write16(CH2, 59659);
+	t0 = program(now, 0xb0, CH2, 59659);
 	ok = !(in8(PORT_B) & 0x20);
 	for (t = now; t < ns(t0) + 60000000ULL; t += 1000) {
 		now = t;
@@ -431,9 +419,7 @@ static void test_channel2(void)
 	       (unsigned long long)(hit - ns(t0)));
 
 	/* The gate holds the count and OUT; raising it goes on. */
-	t0 = tick_of(now);
-	out8(CTRL, 0xb0);
-	write16(CH2, 1000);
+	t0 = program(now, 0xb0, CH2, 1000);
 	now = ns(t0 + 400);
 	out8(PORT_B, 0x00);
 	now = ns(t0 + 5000);
@@ -446,14 +432,12 @@ static void test_channel2(void)
 	now = ns(t0 + 5000 + 600);
 	ok = ok && (in8(PORT_B) & 0x20);
 	tap_ok(ok && a == 600 && b == 500,
-	       "channel 2: gate low stops counting (%u), gate high resumes (%u)",
+	       "channel 2: gate low stops (%u), gate high resumes (%u)",
 	       a, b);
 
 	/* Mode 2 with the gate low: OUT high; a rising gate reloads. */
 	out8(PORT_B, 0x00);
-	out8(CTRL, 0xb4);
-	write16(CH2, 300);
-	t0 = tick_of(now);
+	t0 = program(now, 0xb4, CH2, 300);
 	now = ns(t0 + 1000);
 	ok = (in8(PORT_B) & 0x20) && read16(CH2) == 300;
 	out8(PORT_B, 0x01);
@@ -506,9 +490,7 @@ static void test_triggered(void)
 	ok = ok && (in8(PORT_B) & 0x20);
 	tap_ok(ok, "mode 5: one-tick strobe at the count after the trigger");
 
-	out8(CTRL, 0xbe);		/* mode 7 = mode 3 */
-	write16(CH2, 10);
-	t0 = tick_of(now);
+	t0 = program(now, 0xbe, CH2, 10);	/* mode 7 = mode 3 */
 	now = ns(t0 + 4);
 	ok = (in8(PORT_B) & 0x20) && read16(CH2) == 2;
 	now = ns(t0 + 5);
