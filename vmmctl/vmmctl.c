@@ -111,7 +111,7 @@ static const struct command {
 	const char *summary;
 	const char *usage;		/* NULL: the command prints its own */
 } commands[] = {
-	{ "run", cmd_run, "boot a guest image with a UART console and a debug-exit port", NULL },
+	{ "run", cmd_run, "boot a guest image or a Linux kernel with a serial console", NULL },
 	{ "info", cmd_info, "API version, capabilities and host VMX features", info_usage },
 	{ "list", cmd_list, "the VMs on this host, with their owner, memory and state", list_usage },
 	{ "stats", cmd_stats, "per-vCPU run and exit counters, totals or rates", stats_usage },

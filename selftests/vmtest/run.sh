@@ -295,7 +295,7 @@ build()
 # (busybox-static and qemu-guest-init).
 stage_qemu()
 {
-	local f g=$WORK/qemu-guest
+	local f
 	mkdir -p "$STAGE/vmm/qemu/firmware"
 	cp /usr/bin/qemu-system-x86_64 /usr/bin/strace "$STAGE/vmm/bin/"
 	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
@@ -304,13 +304,30 @@ stage_qemu()
 		cp -L "$f" "$STAGE/vmm/qemu/firmware/"
 	done
 	cp "$KIMAGE" "$STAGE/vmm/qemu/vmlinuz"
+	guest_initramfs "$HERE/qemu-guest-init" "$STAGE/vmm/qemu/guest.cpio.gz"
+}
+
+# guest_initramfs INIT OUT: a busybox-static initramfs with INIT as /init.
+guest_initramfs()
+{
+	local g=$WORK/guest-root
 	rm -rf "$g" && mkdir -p "$g"/{bin,dev,proc}
 	cp /bin/busybox "$g/bin/busybox"
 	ln -s busybox "$g/bin/sh"
-	install -m 755 "$HERE/qemu-guest-init" "$g/init"
+	install -m 755 "$1" "$g/init"
 	(cd "$g" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$STAGE/vmm/qemu/guest.cpio.gz"
+		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$2"
 	rm -rf "$g"
+}
+
+# The Linux guest that vmmctl boots (selftests/linux_guest.sh, jobs demo
+# and bench): the emulated host's own kernel (not the debug kernel's:
+# the guest is not what that run checks) and linux-guest-init.
+stage_linux_guest()
+{
+	mkdir -p "$STAGE/vmm/linux"
+	cp "$KIMAGE" "$STAGE/vmm/linux/vmlinuz"
+	guest_initramfs "$HERE/linux-guest-init" "$STAGE/vmm/linux/initrd.gz"
 }
 
 # Copy what ldd says FILE needs (shared libraries, the dynamic loader) to
@@ -381,6 +398,7 @@ make_initramfs()
 	done
 
 	[ "$JOB" != qemu ] || stage_qemu
+	[ "$DEBUG_KERNEL" != 0 ] || stage_linux_guest
 
 	# Programs and their libraries; bash for scripts that ask for it
 	while IFS= read -r -d '' f; do

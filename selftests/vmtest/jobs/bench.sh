@@ -11,7 +11,7 @@
 cd /vmm/selftests || exit 1
 args=${VMM_BENCH_ARGS:--n 20000 -m 64 -r 2}
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 
 # bench_vmm N MODULE OUT: vmm_bench on /dev/vmm with that build loaded.
 bench_vmm()
@@ -35,6 +35,46 @@ fi
 for m in kvm_intel kvm irqbypass; do rmmod $m 2>/dev/null; done
 bench_vmm 3 /vmm/vmm-nostats.ko /tmp/nostats.txt
 
+# Linux booted by vmmctl (the emulated host's kernel, the busybox guest
+# of selftests/linux_guest.sh) on vmm and on kvm_intel with the same
+# vmmctl: the emulated host's time from `vmmctl run` to its exit after
+# the guest's power-off, and the guest's own uptime at its init and at
+# power-off.  Two boots each; every figure is printed.
+L=/vmm/linux
+uptime_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
+linux_boots()
+{
+	_dev=$1 _i=0 _ok=1
+	while [ $_i -lt 2 ]; do
+		_i=$((_i + 1))
+		_t0=$(uptime_cs)
+		vmmctl run -d "$_dev" --timeout 300 --initrd $L/initrd.gz \
+			--cmdline "vmtest.nonce=$_i" $L/vmlinuz \
+			< /dev/null > /tmp/linux.out 2>&1 || _ok=0
+		_t1=$(uptime_cs)
+		_init=$(tr -d '\r' < /tmp/linux.out | sed -n 's/^vmtest-linux-guest: user space reached, .*uptime \([0-9.]*\) s$/\1/p')
+		_off=$(tr -d '\r' < /tmp/linux.out | sed -n 's/^vmtest-linux-guest: powering off at uptime \([0-9.]*\) s$/\1/p')
+		[ -n "$_init" ] && [ -n "$_off" ] || { _ok=0; sed 's/^/# /' /tmp/linux.out | tail -n 20; }
+		_d=$((_t1 - _t0))
+		echo "linux_boot $(basename "$_dev") run $_i: vmmctl run to exit $((_d / 100)).$(printf %02d $((_d % 100))) s; guest uptime at init ${_init:-?} s, at power-off ${_off:-?} s" >> /tmp/linux-boot.txt
+	done
+	[ $_ok = 1 ]
+}
+if insmod /vmm/vmm.ko && linux_boots /dev/vmm && rmmod vmm; then
+	echo "ok 5 Linux under vmmctl on /dev/vmm"
+else
+	echo "not ok 5 Linux under vmmctl on /dev/vmm"
+	rmmod vmm 2>/dev/null
+fi
+ok=1
+for m in irqbypass kvm kvm-intel; do insmod /vmm/kvm/$m.ko || ok=0; done
+if [ $ok = 1 ] && linux_boots /dev/kvm; then
+	echo "ok 6 Linux under vmmctl on /dev/kvm"
+else
+	echo "not ok 6 Linux under vmmctl on /dev/kvm"
+fi
+for m in kvm_intel kvm irqbypass; do rmmod $m 2>/dev/null; done
+
 # The in-kernel round trip (CPUID) with statistics over without them.
 on=$(awk '$1 == "cpuid_exit" { print $2 }' /tmp/vmm.txt)
 off=$(awk '$1 == "cpuid_exit" { print $2 }' /tmp/nostats.txt)
@@ -49,4 +89,5 @@ fi
 	./vmm_bench -c /tmp/vmm.txt /tmp/kvm.txt
 	cat /tmp/nostats.txt
 	./vmm_bench -c /tmp/vmm.txt /tmp/nostats.txt
+	cat /tmp/linux-boot.txt
 } 2>&1 | sed 's/^/# /'

@@ -70,6 +70,27 @@ else
 	tap_skip "example guests" "no /vmm/bin/vmmctl or no guests in $G"
 fi
 
+# Linux: Debian's cloud kernel (the emulated host's own) and the
+# project's busybox initramfs, which runs `uname -a` and
+# `cat /proc/interrupts` and powers off; timer and serial interrupts
+# must have reached the guest.
+linux_demo()
+{
+	echo "\$ vmmctl run --initrd /vmm/linux/initrd.gz /vmm/linux/vmlinuz"
+	vmmctl run --timeout 300 --initrd /vmm/linux/initrd.gz \
+		/vmm/linux/vmlinuz < /dev/null > /tmp/linux.txt 2>&1
+	_st=$?
+	tr -d '\r' < /tmp/linux.txt
+	echo "exit status $_st (expected 0)"
+	_t=$(tr -d '\r' < /tmp/linux.txt | awk '$1 == "0:" { print $2; exit }')
+	_s=$(tr -d '\r' < /tmp/linux.txt | awk '$1 == "4:" { print $2; exit }')
+	[ "$_st" = 0 ] && [ "${_t:-0}" -gt 0 ] && [ "${_s:-0}" -gt 0 ]
+}
+if [ -x /vmm/bin/vmmctl ] && [ -f /vmm/linux/vmlinuz ]; then
+	tap_run "Linux: Debian's kernel boots to a busybox init, uname and /proc/interrupts (status 0)" \
+		linux_demo
+fi
+
 # The generic netlink family, through vmmctl: events while two guests
 # run (one triple faults), then a VM held alive seen by list and stats.
 netlink_demo()
