@@ -66,8 +66,11 @@ struct vmm_vcpu {
 	uint32_t id;
 	struct vmm_run *run;
 	size_t run_size;
-	pthread_t thread;	/* valid while thread_live */
-	int thread_live;	/* (atomic) a vCPU thread may be kicked */
+	pthread_t thread;	/* the thread running its loop, valid */
+	int thread_live;	/* while thread_live; both under kick_lock */
+	int kick_lock;		/* (atomic) a spinlock: kicks vs loop end */
+	pthread_t join;		/* vmm_vm_run's thread, if join_ok */
+	bool join_ok;
 };
 
 /* The slot holding guest-physical gpa, or NULL. */

@@ -637,6 +637,41 @@ int vmm_image_load_file(struct vmm_vm *vm, const char *path,
 	return ret;
 }
 
+/*
+ * The boot protocol wants CS = __BOOT_CS (0x10) and DS = ES = SS =
+ * __BOOT_DS (0x18), flat code and data in a loaded GDT; older 32-bit
+ * kernels reload SS from __BOOT_DS before their own GDT is up.  The mode
+ * setup's GDT has other selectors, so the Linux start gets its own GDT
+ * after it, in the scratch area (the mode setup leaves the GDT's page
+ * from +0x40 to the TSS at +0x800 free): null, null, the mode's code
+ * descriptor at 0x10, flat data at 0x18, the TSS at 0x20 as before.
+ */
+#define LINUX_GDT_OFF	0x100
+
+static int linux_segments(struct vmm_vcpu *vcpu)
+{
+	uint8_t *gdt = vmm_gpa_to_hva(vcpu->vm, VMM_BOOT_SCRATCH_GPA,
+				      VMM_SCRATCH_TSS);
+	struct vmm_sregs sregs;
+	int ret;
+
+	if (!gdt)
+		return -EFAULT;
+	ret = vmm_vcpu_get_sregs(vcpu, &sregs);
+	if (ret)
+		return ret;
+	memset(gdt + LINUX_GDT_OFF, 0, 0x30);
+	memcpy(gdt + LINUX_GDT_OFF + 0x10, gdt + sregs.cs.selector, 8);
+	memcpy(gdt + LINUX_GDT_OFF + 0x18, gdt + VMM_SEL_DATA, 8);
+	memcpy(gdt + LINUX_GDT_OFF + VMM_SEL_TSS, gdt + VMM_SEL_TSS, 16);
+	sregs.gdt.base = VMM_BOOT_SCRATCH_GPA + LINUX_GDT_OFF;
+	sregs.gdt.limit = 0x2f;
+	sregs.cs.selector = 0x10;
+	sregs.ds.selector = sregs.es.selector = sregs.ss.selector = 0x18;
+	sregs.fs.selector = sregs.gs.selector = 0x18;
+	return vmm_vcpu_set_sregs(vcpu, &sregs);
+}
+
 int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot)
 {
 	bool is_linux = boot && boot->format == VMM_IMAGE_LINUX;
@@ -661,16 +696,16 @@ int vmm_vcpu_boot(struct vmm_vcpu *vcpu, const struct vmm_boot *boot)
 		/*
 		 * The boot protocol's entry state: RSI (ESI) = boot_params,
 		 * RBP, RDI and RBX zero (here every other register too),
-		 * interrupts off (RFLAGS = 2).  The flat 4 GiB code and data
-		 * segments of the mode setup are what __BOOT_CS and
-		 * __BOOT_DS describe; the kernel loads its own GDT before it
-		 * relies on selector values.
+		 * interrupts off (RFLAGS = 2).
 		 */
 		struct vmm_regs start = {
 			.rip = regs.rip, .rsp = regs.rsp, .rflags = 0x2,
 			.rsi = boot->zero_page,
 		};
 
+		ret = linux_segments(vcpu);
+		if (ret)
+			return ret;
 		regs = start;
 	} else {
 		regs.rax = boot->eax;

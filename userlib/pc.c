@@ -166,6 +166,9 @@ static int pc_halted(void *opaque, struct vmm_vcpu *vcpu)
 	/* Only vCPU 0 takes the PIC's interrupts. */
 	if (vcpu->id != 0)
 		return 0;
+	/* An interrupt already queued in the kernel ends the halt. */
+	if (!vcpu->run->ready_for_interrupt_injection)
+		return 1;
 	pthread_mutex_lock(&pc->lock);
 	while (!vmm_pic_output(pc->pic) && !vmm_vm_stopped(pc->vm)) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -177,7 +180,7 @@ static int pc_halted(void *opaque, struct vmm_vcpu *vcpu)
 		pthread_cond_timedwait(&pc->irq_cond, &pc->lock, &ts);
 	}
 	pthread_mutex_unlock(&pc->lock);
-	return 1;
+	return !vmm_vm_stopped(pc->vm);
 }
 
 static const struct vmm_intc_ops pc_intc = {
@@ -422,6 +425,7 @@ static int pc_devices(struct vmm_pc *pc, const struct vmm_pc_config *cfg)
 int vmm_pc_create(struct vmm_vm *vm, const struct vmm_pc_config *cfg,
 		  struct vmm_pc **pcp)
 {
+	pthread_condattr_t cattr;
 	struct vmm_bus *vmbus;
 	sigset_t all, old;
 	struct vmm_pc *pc;
@@ -437,7 +441,11 @@ int vmm_pc_create(struct vmm_vm *vm, const struct vmm_pc_config *cfg,
 	pc->in_fd = cfg->in_fd;
 	pc->efd = pc->tfd = pc->epfd = -1;
 	pthread_mutex_init(&pc->lock, NULL);
-	pthread_cond_init(&pc->irq_cond, NULL);
+	/* pc_halted's deadlines are on the monotonic clock. */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&pc->irq_cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 
 	ret = pc_devices(pc, cfg);
 	if (ret)

@@ -51,18 +51,53 @@ void vmm_vm_set_trace(struct vmm_vm *vm, FILE *f)
 
 /* ---- stopping ---- */
 
+/*
+ * thread and thread_live change under kick_lock, which a kick holds
+ * around pthread_kill: a kick never signals a thread that has left the
+ * loop (and may be gone).  The holders block every signal but the
+ * kick, whose handler does nothing, so no handler spins on it.
+ */
+static void kick_lock(struct vmm_vcpu *vcpu)
+{
+	while (__atomic_exchange_n(&vcpu->kick_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void kick_unlock(struct vmm_vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->kick_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The calling thread starts (live 1) or ends (0) vcpu's loop. */
+static void set_live(struct vmm_vcpu *vcpu, int live)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	kick_lock(vcpu);
+	vcpu->thread = pthread_self();
+	vcpu->thread_live = live;
+	kick_unlock(vcpu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void vmm_vcpu_kick(struct vmm_vcpu *vcpu)
 {
 	STORE(&vcpu->run->immediate_exit, 1);
-	if (LOAD(&vcpu->thread_live))
+	kick_lock(vcpu);
+	if (vcpu->thread_live)
 		pthread_kill(vcpu->thread, vcpu->vm->kick_signal ?
 			     vcpu->vm->kick_signal : VMM_KICK_SIGNAL);
+	kick_unlock(vcpu);
 }
 
 static void kick_all(struct vmm_vm *vm)
 {
 	struct vmm_vcpu *v;
 
+	/* stopping before immediate_exit (see the loop head). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (v = vm->vcpus; v; v = v->next)
 		vmm_vcpu_kick(v);
 }
@@ -240,6 +275,9 @@ static void vcpu_loop(struct vmm_vcpu *vcpu)
 			 * prepare, so a kick after prepare stops the entry.
 			 */
 			STORE(&vcpu->run->immediate_exit, 0);
+			/* The store before the load, as vmm_vm_stop orders
+			 * its own: one of the two sees the other. */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (LOAD(&vm->stopping))
 				break;
 			ret = vm->intc->prepare(vm->intc_opaque, vcpu);
@@ -275,11 +313,10 @@ int vmm_vcpu_loop(struct vmm_vcpu *vcpu, struct vmm_stop *stop)
 	/* Let vmm_vm_stop kick this thread too. */
 	kick_setup(vcpu->vm, vcpu->vm->kick_signal ? vcpu->vm->kick_signal :
 		   VMM_KICK_SIGNAL);
-	vcpu->thread = pthread_self();
-	STORE(&vcpu->thread_live, 1);
+	set_live(vcpu, 1);
 	__atomic_add_fetch(&vcpu->vm->loops, 1, __ATOMIC_ACQ_REL);
 	vcpu_loop(vcpu);
-	STORE(&vcpu->thread_live, 0);
+	set_live(vcpu, 0);
 	stop_collect(vcpu->vm, stop);
 	return 0;
 }
@@ -316,7 +353,9 @@ static void kick_setup(struct vmm_vm *vm, int sig)
 
 static void *vcpu_thread(void *arg)
 {
+	set_live(arg, 1);
 	vcpu_loop(arg);
+	set_live(arg, 0);
 	return NULL;
 }
 
@@ -347,19 +386,16 @@ int vmm_vm_run(struct vmm_vm *vm, int kick_signal, struct vmm_stop *stop)
 	sigdelset(&all, kick_signal);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (v = vm->vcpus; v; v = v->next) {
-		int err = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		int err = pthread_create(&v->join, NULL, vcpu_thread, v);
 
 		if (err) {
 			ret = -err;
 			break;
 		}
-		STORE(&v->thread_live, 1);
+		v->join_ok = true;
 		started++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* A stop requested before the threads were live must reach them. */
-	if (LOAD(&vm->stopping))
-		kick_all(vm);
 	if (ret) {
 		vmm_vm_stop(vm, VMM_STOP_ERROR, ret);
 		__atomic_sub_fetch(&vm->loops, (int)(n - started),
@@ -367,10 +403,10 @@ int vmm_vm_run(struct vmm_vm *vm, int kick_signal, struct vmm_stop *stop)
 	}
 
 	for (v = vm->vcpus; v; v = v->next) {
-		if (!LOAD(&v->thread_live))
+		if (!v->join_ok)
 			continue;
-		pthread_join(v->thread, NULL);
-		STORE(&v->thread_live, 0);
+		pthread_join(v->join, NULL);
+		v->join_ok = false;
 	}
 	stop_collect(vm, stop);
 	return ret;

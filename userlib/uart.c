@@ -71,6 +71,7 @@ struct vmm_uart {
 	unsigned int rx_head, rx_len;
 	bool thr_int;		/* a THRE interrupt is pending (IIR view) */
 	uint64_t tx_count;
+	struct vmm_vcpu *vcpu;	/* making the current access, or NULL */
 
 	/* The interrupt line, if any, and the level last driven on it. */
 	vmm_irq_fn irq_fn;
@@ -261,7 +262,12 @@ static void tx(struct vmm_uart *u, uint8_t c)
 	}
 	if (u->out_fd < 0)
 		return;
-	while (write(u->out_fd, &c, 1) < 0 && errno == EINTR)
+	/*
+	 * A full pipe blocks the vCPU here; a stop's kick interrupts the
+	 * write, and then the byte is dropped so that the VM can stop.
+	 */
+	while (write(u->out_fd, &c, 1) < 0 && errno == EINTR &&
+	       !(u->vcpu && vmm_vm_stopped(vmm_vcpu_vm(u->vcpu))))
 		;
 }
 
@@ -372,6 +378,7 @@ static int uart_handler(void *opaque, const struct vmm_access *acc)
 
 	/* Wider accesses touch consecutive registers, byte by byte. */
 	pthread_mutex_lock(&u->lock);
+	u->vcpu = acc->vcpu;
 	had_room = rx_room(u) > 0;
 	for (uint32_t i = 0; i < acc->len; i++) {
 		unsigned int reg = (unsigned int)((acc->offset + i) & 7);
