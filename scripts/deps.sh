@@ -5,9 +5,11 @@
 # generic netlink family through libnl), installed from Debian's packages
 # when missing.  `make check`, `make demo` and `make bench` run this
 # first; the emulated host's own needs are installed by
-# selftests/vmtest/run.sh.
+# selftests/vmtest/run.sh.  Debian's cloud kernel is here too: the
+# bzImage loader's unit tests load the real /boot/vmlinuz-* (the
+# emulated host boots the same package).
 set -eu
-pkgs="gcc make pkg-config libnl-3-dev libnl-genl-3-dev"
+pkgs="gcc make pkg-config libnl-3-dev libnl-genl-3-dev linux-image-cloud-amd64"
 missing=
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
