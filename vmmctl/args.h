@@ -51,6 +51,8 @@
  *    BIOS to ask); it finds no device;
  *  - tsc=reliable: no clocksource watchdog demoting the TSC when the
  *    host delays the vCPU thread;
+ *  - i8042.noaux: the i8042 has no mouse port; without this the kernel
+ *    waits 250 ms for a mouse interrupt that cannot come;
  *  - reboot=k: reboot through the i8042's reset line, which stops the VM
  *    with VMM_STOP_RESET (exit status VMMCTL_EXIT_RESET) instead of a
  *    round of methods ending in a triple fault;
@@ -61,7 +63,7 @@
 #define VMMCTL_LINUX_CMDLINE_1 \
 	"console=ttyS0 earlyprintk=serial,ttyS0 noapic nolapic"
 #define VMMCTL_LINUX_CMDLINE_2 \
-	"acpi=off pci=conf1 tsc=reliable reboot=k panic=-1"
+	"acpi=off pci=conf1 tsc=reliable i8042.noaux reboot=k panic=-1"
 #define VMMCTL_LINUX_CMDLINE \
 	VMMCTL_LINUX_CMDLINE_1 " " VMMCTL_LINUX_CMDLINE_2
 /* The longest command line vmmctl builds (with the NUL). */

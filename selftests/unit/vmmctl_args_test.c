@@ -74,7 +74,7 @@ static void test_linux(void)
 {
 	static const char defaults[] =
 		"console=ttyS0 earlyprintk=serial,ttyS0 noapic nolapic "
-		"acpi=off pci=conf1 tsc=reliable reboot=k panic=-1";
+		"acpi=off pci=conf1 tsc=reliable i8042.noaux reboot=k panic=-1";
 	char buf[VMMCTL_CMDLINE_MAX], small[sizeof(defaults) + 9];
 	static const uint8_t elf[16] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
 	char acts[32], sent[32];
@@ -157,7 +157,7 @@ static void test_linux(void)
 
 	n = run_linux_cmdline("root=/dev/ram0 rdinit=/bin/sh", buf, sizeof(buf));
 	tap_ok(!strcmp(buf, "console=ttyS0 earlyprintk=serial,ttyS0 noapic "
-			    "nolapic acpi=off pci=conf1 tsc=reliable reboot=k "
+			    "nolapic acpi=off pci=conf1 tsc=reliable i8042.noaux reboot=k "
 			    "panic=-1 root=/dev/ram0 rdinit=/bin/sh") &&
 	       n == (int)strlen(buf), "command line: the defaults, then the user's");
 	tap_diag("%s", buf);
