@@ -403,3 +403,16 @@ void vcpu_set_handler_at(struct vmm_vcpu *vcpu, uint64_t idt_gpa,
 	}
 	TEST_ASSERT_OK(vmm_vcpu_set_sregs(vcpu, &sregs));
 }
+
+uint8_t bus_in8(struct vmm_bus *bus, uint64_t port)
+{
+	uint8_t v;
+
+	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 0));
+	return v;
+}
+
+void bus_out8(struct vmm_bus *bus, uint64_t port, uint8_t v)
+{
+	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 1));
+}

@@ -290,6 +290,13 @@ void test_vm_free(struct vmm_vm *vm);
 /* The host address of guest-physical gpa (len bytes); fails the test if unmapped. */
 void *test_gpa(struct vmm_vm *vm, uint64_t gpa, uint64_t len);
 
+/*
+ * One-byte port accesses through a bus (vmm_bus_access), for the device
+ * models' unit tests; an error from the handler fails the test.
+ */
+uint8_t bus_in8(struct vmm_bus *bus, uint64_t port);
+void bus_out8(struct vmm_bus *bus, uint64_t port, uint8_t v);
+
 /* Run once; fails the test if VMM_RUN returns an error. */
 void vcpu_run(struct vmm_vcpu *vcpu);
 

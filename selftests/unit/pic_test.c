@@ -29,15 +29,12 @@ static int notified;
 
 static uint8_t in8(uint16_t port)
 {
-	uint8_t v;
-
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 0));
-	return v;
+	return bus_in8(bus, port);
 }
 
 static void out8(uint16_t port, uint8_t v)
 {
-	TEST_ASSERT_OK(vmm_bus_access(bus, NULL, port, &v, 1, 1));
+	bus_out8(bus, port, v);
 }
 
 static void on_notify(void *opaque)
