@@ -30,35 +30,52 @@ counts()
 }
 
 # stamp: copy an emulated-host run's output, adding after each selftest's
-# result line "vmtest-time: NAME SECONDS s", the wall time on this host
-# from the runner's "# selftests: vmm: NAME" to the result.  (The guest's
-# own clock, in the "# time:" lines, follows Bochs' instruction count.)
-# mawk reads a pipe in blocks unless told it is interactive.
+# result line "vmtest-time: NAME SECONDS s (emulator CPU SECONDS s)": the
+# wall time on this host from the runner's "# selftests: vmm: NAME" to
+# the result, and the CPU time the emulator (one thread) used meanwhile,
+# which is about what the wall time would be on an idle machine.  (The
+# guest's own clock, in the "# time:" lines, follows Bochs' instruction
+# count.)  mawk reads a pipe in blocks unless told it is interactive.
 stamp()
 {
 	_aw=
 	! awk -W version 2>/dev/null | grep -q mawk || _aw="-W interactive"
 	# shellcheck disable=SC2086
-	awk $_aw '
+	awk $_aw -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" '
 	function now(   c, t) {
 		c = "date +%s.%N"; c | getline t; close(c); return t + 0
 	}
+	# utime + stime of the emulator, in seconds; -1 once it is gone.
+	function cpu(   f, l, a) {
+		f = "/proc/" pid "/stat"
+		if (pid == "" || (getline l < f) <= 0)
+			return -1
+		close(f)
+		sub(/^.*\) /, "", l); split(l, a, " ")
+		return (a[12] + a[13]) / hz
+	}
 	{ print; fflush() }
-	/^# selftests: vmm: / { t0 = now() }
+	/^vmtest: booting \(bochs pid [0-9]+/ {
+		pid = $0; sub(/.*bochs pid /, "", pid); sub(/[^0-9].*/, "", pid)
+	}
+	/^# selftests: vmm: / { t0 = now(); c0 = cpu() }
 	/^(not )?ok [0-9]+ selftests: vmm: / && t0 != "" {
 		n = $0
 		sub(/.*selftests: vmm: /, "", n); sub(/ .*/, "", n)
-		printf "vmtest-time: %s %.1f s\n", n, now() - t0
+		c = cpu()
+		printf "vmtest-time: %s %.1f s (emulator CPU %s s)\n", n,
+			now() - t0, (c >= 0 && c0 >= 0) ? sprintf("%.1f", c - c0) : "?"
 		fflush(); t0 = ""
 	}'
 }
 
-# slowest FILE: the six slowest tests of a run, on one line.
+# slowest FILE: the six slowest tests of a run by wall time, on one line,
+# each with the emulator's CPU time.
 slowest()
 {
-	sed -n 's/^vmtest-time: \([^ ]*\) \([0-9.]*\) s$/\2 \1/p' "$1" 2>/dev/null |
-		sort -rn | head -n 6 |
-		awk '{ printf "%s%s %d s", NR > 1 ? ", " : "", $2, $1 }'
+	sed -n 's/^vmtest-time: \([^ ]*\) \([0-9.]*\) s (emulator CPU \([0-9.?]*\) s)$/\2 \1 \3/p' \
+		"$1" 2>/dev/null | sort -rn | head -n 6 |
+		awk '{ printf "%s%s %d s (CPU %s)", (NR > 1) ? ", " : "", $2, $1, $3 }'
 }
 
 # took PART START: how long PART took, from START (date +%s) to now.
@@ -202,7 +219,7 @@ else
 	echo "debug kernel: not run (VMM_CHECK_DEBUG=0)"
 fi
 # The debug run, and QEMU after whichever ran first, overlap the rest.
-echo "times: $(awk '{ printf "%s%s %d s", NR > 1 ? ", " : "", $1, $2 }' "$log/times" 2>/dev/null)"
+echo "times: $(awk '{ printf "%s%s %d s", (NR > 1) ? ", " : "", $1, $2 }' "$log/times" 2>/dev/null)"
 echo "slowest tests, main run: $(slowest "$log/vmtest.out")"
 [ -z "$dpid" ] || echo "slowest tests, debug kernel: $(slowest "$log/vmtest-debug.out")"
 echo "check took $(( $(date +%s) - t0 )) s"
