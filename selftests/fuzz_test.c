@@ -28,6 +28,8 @@
  *
  *   fuzz_test [-s SEED] [-t SECONDS] [-n ACTIONS] [-j THREADS] [-v] [-U]
  *
+ * SECONDS is 40 by default, or $VMM_FUZZ_SECONDS: the debug-kernel job,
+ * where every call costs many times more emulation, runs it for less.
  * The seed is always printed.  With -j 1 a seed replays the same action
  * sequence, up to the timing of the watchdog's kicks and of the fork
  * children; with more threads each thread replays its own sequence but
@@ -2835,6 +2837,9 @@ int main(int argc, char **argv)
 	uint64_t start, limit;
 	pid_t pid, w;
 
+	if (getenv("VMM_FUZZ_SECONDS"))
+		seconds = (unsigned int)strtoul(getenv("VMM_FUZZ_SECONDS"),
+						NULL, 0);
 	while ((opt = getopt(argc, argv, "s:t:n:j:vUh")) != -1) {
 		switch (opt) {
 		case 's':

@@ -5,7 +5,9 @@
 # offline and online again and again while vCPU threads migrate between
 # the CPUs and VMs are created and destroyed (migrate_stress): the CPU
 # going down clears the VMCSs loaded on it while other CPUs send it clear
-# IPIs for the same list.
+# IPIs for the same list.  VMM_HOTPLUG_SECS: how long (default 20 s of
+# this machine's clock; the debug-kernel job, where a CPU takes seconds of
+# emulation to go down and up, uses less).
 . "$(dirname "$0")/lib/tap.sh"
 
 [ -e "$VMM_KO" ] || skip_all "no vmm.ko at $VMM_KO"
@@ -24,7 +26,7 @@ check "a guest runs on the re-onlined CPU" taskset -c 1 "$BIN/vm_hold" -r
 release_vm
 check "VMX off after the last VM" [ -z "$(vmx_cpus)" ]
 
-"$BIN/migrate_stress" -t 3 -s 20 > /tmp/migrate_stress.out 2>&1 &
+"$BIN/migrate_stress" -t 3 -s "${VMM_HOTPLUG_SECS:-20}" > /tmp/migrate_stress.out 2>&1 &
 stress=$!
 toggles=0
 while kill -0 $stress 2>/dev/null; do

@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # VMX is on while a VM exists and off otherwise; the module loads and
-# unloads 20 times in a row leaving every CPU out of VMX operation.
+# unloads 20 times in a row leaving every CPU out of VMX operation
+# (VMM_ONOFF_CYCLES=N: N times; the debug-kernel job, where a load and an
+# unload take tens of seconds of emulation, does a few).
 . "$(dirname "$0")/lib/tap.sh"
 
 [ -e "$VMM_KO" ] || skip_all "no vmm.ko at $VMM_KO"
 vmm_unload
 plan 6
 
-cycles=20 bad=""
+cycles=${VMM_ONOFF_CYCLES:-20} bad=""
 for i in $(seq $cycles); do
 	vmm_load || { bad="$bad load$i"; break; }
 	[ -z "$(vmx_cpus)" ] || bad="$bad idle$i"

@@ -13,6 +13,14 @@
 
 . /vmm/lib.sh
 
+# The time-bounded stress loops run on the emulated host's clock, which
+# with two emulated CPUs costs about 15 s of wall time per second even
+# when the guest waits: the emulated host runs them for half the time a
+# real machine does (fuzz_test 40 s, hotplug.sh 20 s), the same paths
+# with fewer random draws.  jobs/debug.sh sets less for the debug kernel.
+: "${VMM_FUZZ_SECONDS:=20}" "${VMM_HOTPLUG_SECS:=10}"
+export VMM_FUZZ_SECONDS VMM_HOTPLUG_SECS
+
 if [ -x /vmm/selftests/run_tests.sh ]; then
 	status=0
 	start=$(cut -d' ' -f1 /proc/uptime)

@@ -7,6 +7,22 @@
 # others; vmm.ko is built with VMM_DEBUG=y there (run.sh), so
 # memslot_race_test widens the slot-update window with its delay hook.  KASAN, lockdep,
 # kmemleak... report in the kernel log, which the host judges.
+#
+# Every test runs, but the loops that only repeat a path run fewer times
+# than in the "check" job: on this kernel each iteration costs many times
+# the emulation (KASAN, lockdep, kmemleak), and the checkers catch a
+# lifetime or locking bug on the first pass through a path.  The counts,
+# unless the environment sets them:
+#   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (20 in "check")
+#   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (20 s)
+#   VMM_FUZZ_SECONDS  fuzz_test's run (40 s)
+#   VMM_IRQ_STREAM    irq_test's injection streams (2000, 1000, 300, and
+#                     1000 under a 1 ms timer): 224 is every vector once
+#   VMM_LIFECYCLE_VMS lifecycle_test's VMs for the MemFree check (16)
+: "${VMM_ONOFF_CYCLES:=3}" "${VMM_HOTPLUG_SECS:=5}" "${VMM_FUZZ_SECONDS:=10}"
+: "${VMM_IRQ_STREAM:=224}" "${VMM_LIFECYCLE_VMS:=6}"
+export VMM_ONOFF_CYCLES VMM_HOTPLUG_SECS VMM_FUZZ_SECONDS VMM_IRQ_STREAM \
+	VMM_LIFECYCLE_VMS
 
 if [ -z "${VMM_TESTS:-}" ]; then
 	VMM_TESTS=lifecycle_test,smp_test,memslot_test,memslot_race_test,thp_split_test,host_state_test,signal_test,misuse_test,dirty_test,genl_test,irq_test,debug_test
