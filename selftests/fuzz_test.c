@@ -2928,6 +2928,8 @@ int main(int argc, char **argv)
 	       "fuzz: %llu calls over %llu fds at most in %d threads for %u s, seed %llu",
 	       (unsigned long long)sh->calls, (unsigned long long)sh->max_fds + 1,
 	       nthreads, seconds, (unsigned long long)seed);
+	tap_diag("the worker took %.1f s for a %u s run (it stops at the first action after the deadline)",
+		 (now_ns() - start) / 1e9, seconds);
 	print_stats();
 	for (i = 0; i < sh->nevents && i < MAX_EVENTS; i++)
 		tap_diag("event (thread %d): %s", sh->ev[i].thread,
@@ -2970,8 +2972,10 @@ int main(int argc, char **argv)
 
 	if (w != pid)
 		tap_bail("the worker is stuck in the kernel; the module cannot be checked further");
+	start = now_ns();
 	vms = wait_int(VMS_PATH, base_vms);
 	ref = wait_int(REFCNT_PATH, base_ref);
+	tap_diag("VMs gone %.1f s after the worker", (now_ns() - start) / 1e9);
 	tap_ok(base_vms >= 0 && vms == base_vms && ref == base_ref,
 	       "no VM left after every fd was closed (vms %d -> %d, module refcnt %d -> %d)",
 	       base_vms, vms, base_ref, ref);

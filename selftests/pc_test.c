@@ -16,12 +16,16 @@
  *     be delivered in the emulated host: periods coalesce in the PIC's
  *     request latch as on a PC, and still none acknowledged is lost or
  *     delivered twice;
- *  4. the UART: bytes written to the console input reach the guest's
+ *  4. the UART: once the guest has set the UART up and printed its
+ *     prompt, bytes written to the console input reach the guest's
  *     received-data interrupt handler, which echoes them to the
  *     transmitter, and come back on the console output;
  *  5. the CMOS clock reads the host's date.
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -93,6 +97,8 @@ GUEST_CODE(echo, 64,
 	"mov $0x3f8 + 2, %dx\n mov $0x07, %al\n out %al, %dx\n"
 	"mov $0x3f8 + 4, %dx\n mov $0x0b, %al\n out %al, %dx\n"
 	"mov $0x3f8 + 1, %dx\n mov $0x01, %al\n out %al, %dx\n"
+	/* Ready: the host sends its line once it sees this prompt. */
+	"mov $0x3f8, %dx\n mov $0x3e, %al\n out %al, %dx\n"
 	"1: sti\n hlt\n cli\n"
 	"cmpl $0x0a, " S(DATA_GPA) "+" S(D_RX) "+4\n"
 	"jne 1b\n"
@@ -281,6 +287,33 @@ static void test_ticks(const char *what, uint16_t pit_count, uint32_t target,
 	machine_free(&m);
 }
 
+/*
+ * The line goes in only after the guest's prompt: the guest's FCR write
+ * clears the receive FIFO, as on a 16550, so earlier input would be lost.
+ */
+struct echo_feed {
+	int out, in;
+	const char *msg;
+	bool prompted;
+};
+
+static void *echo_feeder(void *arg)
+{
+	struct echo_feed *f = arg;
+	struct pollfd p = { .fd = f->out, .events = POLLIN };
+	char c;
+
+	while (poll(&p, 1, 60000) == 1 && read(f->out, &c, 1) == 1) {
+		if (c == '>') {
+			f->prompted = true;
+			if (write(f->in, f->msg, strlen(f->msg)) < 0)
+				f->prompted = false;
+			break;
+		}
+	}
+	return NULL;
+}
+
 static void test_echo(void)
 {
 	static const char msg[] = "vmm pc echo test\n";
@@ -288,6 +321,8 @@ static void test_echo(void)
 	int in[2], outp[2];
 	struct machine m;
 	struct vmm_stop st;
+	struct echo_feed feed;
+	pthread_t feeder;
 	ssize_t n;
 	int ok;
 
@@ -295,12 +330,15 @@ static void test_echo(void)
 	machine_start(&m, GUEST_CODE_PTR(echo), GUEST_CODE_LEN(echo), in[0],
 		      outp[1]);
 	vcpu_set_handler(m.vcpu, VEC_COM1, HANDLER_GPA(echo_irq4, echo));
-	TEST_ASSERT(write(in[1], msg, strlen(msg)) == (ssize_t)strlen(msg),
-		    "write");
+	feed = (struct echo_feed){ .out = outp[0], .in = in[1], .msg = msg };
+	TEST_ASSERT(pthread_create(&feeder, NULL, echo_feeder, &feed) == 0,
+		    "pthread_create");
 
 	alarm_vm = m.vm;
 	ok = machine_run(&m, 60, &st);
 	alarm_vm = NULL;
+	pthread_join(feeder, NULL);
+	tap_check(feed.prompted, "uart: the guest's prompt came out, the line went in");
 	n = read(outp[0], out, sizeof(out) - 1);
 	out[n > 0 ? n : 0] = '\0';
 	tap_check(ok, "uart: the guest stopped after the newline (stop %s)",
@@ -353,7 +391,7 @@ int main(void)
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 
-	tap_plan(3 + 2 + 2 + 2 + 1);
+	tap_plan(3 + 2 + 2 + 3 + 1);
 	/* 1193 = 1 kHz, 11932 = 100 Hz, 30 = about 40 kHz. */
 	test_ticks("sti;hlt at 100 Hz", 11932, 100, 0, true);
 	test_ticks("spinning at 1 kHz", 1193, 200, 1, false);

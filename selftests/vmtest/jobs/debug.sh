@@ -13,13 +13,13 @@
 # the emulation (KASAN, lockdep, kmemleak), and the checkers catch a
 # lifetime or locking bug on the first pass through a path.  The counts,
 # unless the environment sets them:
-#   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (20 in "check")
-#   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (20 s)
-#   VMM_FUZZ_SECONDS  fuzz_test's run (40 s)
+#   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (8 in "check")
+#   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (10 s)
+#   VMM_FUZZ_SECONDS  fuzz_test's run (8 s)
 #   VMM_IRQ_STREAM    irq_test's injection streams (2000, 1000, 300, and
 #                     1000 under a 1 ms timer): 224 is every vector once
 #   VMM_LIFECYCLE_VMS lifecycle_test's VMs for the MemFree check (16)
-: "${VMM_ONOFF_CYCLES:=3}" "${VMM_HOTPLUG_SECS:=5}" "${VMM_FUZZ_SECONDS:=10}"
+: "${VMM_ONOFF_CYCLES:=3}" "${VMM_HOTPLUG_SECS:=5}" "${VMM_FUZZ_SECONDS:=3}"
 : "${VMM_IRQ_STREAM:=224}" "${VMM_LIFECYCLE_VMS:=6}"
 export VMM_ONOFF_CYCLES VMM_HOTPLUG_SECS VMM_FUZZ_SECONDS VMM_IRQ_STREAM \
 	VMM_LIFECYCLE_VMS
