@@ -585,6 +585,11 @@ job_line()
 	*'<<<vmtest end>>>'*)
 		END_SEEN=1
 		return 1 ;;
+	'('[0-9]')'[.\ ]*|'('[0-9][0-9]')'[.\ ]*|bx_dbg_*|'Next at t='*)
+		# Bochs' own debugger output (a CPU's state when a guest of
+		# ours triple faults, and the like) shares the emulator's
+		# standard output with port 0xe9: it is not the job's.
+		printf '%s\n' "$1" >> "$WORK/emulator.log" ;;
 	*)
 		# Before the start marker: the emulator's own banner.
 		[ -z "$T_MARK" ] || printf '%s\n' "$1" ;;
@@ -667,6 +672,7 @@ boot_and_run()
 	: > "$WORK/serial.log"
 	: > "$WORK/job.log"
 	: > "$WORK/jobtty.log"
+	: > "$WORK/emulator.log"
 	start_bochs
 	say "booting (bochs pid $BPID, console $WORK/serial.log, job output $WORK/job.log)"
 	exec 6<"$WORK/job.log" 7<"$WORK/serial.log" 8<"$WORK/jobtty.log"
