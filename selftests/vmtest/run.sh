@@ -9,7 +9,9 @@
 # Everything is in functions and main runs last, so that editing this
 # file does not disturb a run that is under way.
 
-set -euo pipefail
+set -Eeuo pipefail
+# Every exit through set -e says what failed (bash does not).
+trap 'printf "vmtest: error: line %d: \"%s\" failed (status %d)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
