@@ -2,20 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: everything that can be tested, in one go.
-#   1. the kernel-side static checks (checkpatch --strict, sparse, W=1)
-#   2. the host unit tests, which need no VT-x
-#   3. the selftests in the emulated VT-x host (one boot, 2 CPUs)
-#   4. at the same time as 1-3, the lifetime/locking selftests on the
-#      debug kernel (KASAN, lockdep, kmemleak...) in a second emulated
-#      host; the first run builds that kernel (then cached)
-#   5. Debian's QEMU booting a guest on vmm and on KVM, in its own boot of
-#      the emulated host (jobs/qemu.sh), after 3 or after 4, whichever
-#      ends first: each emulator is single-threaded, so two of them keep
-#      the two cores busy, and three never share them
+#   1. the kernel-side static checks (checkpatch --strict, sparse, W=1),
+#      the host unit tests (no VT-x needed) and the decoder fuzzing
+#   2. the selftests in the emulated VT-x host, on Debian's 6.1 and 6.12
+#      cloud kernels: the tests listed in selftests/smp.list (cross-CPU
+#      kicks, races, per-CPU VMX state, hotplug) in a 2-CPU host, the
+#      rest in a 1-CPU host, where Bochs skips the guest's idle time
+#      (with two CPUs it cannot: a test that waits costs several times
+#      more)
+#   3. the lifetime/locking selftests on the debug kernel (KASAN, lockdep,
+#      kmemleak...), 2 CPUs; the first run builds that kernel (then cached)
+#   4. Debian's QEMU booting a guest on vmm and on KVM (jobs/qemu.sh)
+# Each emulator is single-threaded: two workers, one per core, take the
+# emulated-host runs from one queue, longest first (the debug kernel's
+# on the first worker, while the second does 1 and then the rest).
 # Prints the totals of each part, the wall time each part took and the
 # slowest tests of each emulated-host run (every test's time is in the
 # logs, "vmtest-time: NAME SECONDS s"), then a final line for CI; exits
 # non-zero if anything failed.
+# VMM_CHECK_DEBUG=0, VMM_CHECK_612=0, VMM_CHECK_QEMU=0 leave a part out.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -81,48 +86,61 @@ slowest()
 # took PART START: how long PART took, from START (date +%s) to now.
 took() { echo "$1 $(($(date +%s) - $2))" >> "$log/times"; }
 
-# The QEMU job runs after the main run or after the debug run, whichever
-# ends first: the one that makes this directory (mkdir is atomic) runs
-# it.  VMM_CHECK_QEMU=0 leaves it out.
-qemu_claim()
+# The emulated-host runs, longest first: NAME, then run.sh's arguments.
+# On 6.12 the time-bounded stress loops run shorter: 6.1 runs them
+# longer, and the debug kernel with every checker on.
+runs()
 {
-	[ "${VMM_CHECK_QEMU:-1}" != 0 ] && mkdir "$log/qemu.claim" 2>/dev/null
+	_smp=$(paste -s -d, selftests/smp.list)
+	_up=$(grep -v -x -F -f selftests/smp.list selftests/tests.list |
+		paste -s -d,)
+	[ "${VMM_CHECK_DEBUG:-1}" = 0 ] ||
+		echo "debug --kernel debug --cpus 2 --job debug"
+	echo "6.1-smp --kernel 6.1 --cpus 2 --tests $_smp"
+	[ "${VMM_CHECK_612:-1}" = 0 ] ||
+		echo "6.12-smp --kernel 6.12 --cpus 2 --tests $_smp --env VMM_FUZZ_SECONDS=4 --env VMM_ONOFF_CYCLES=4 --env VMM_HOTPLUG_SECS=5"
+	echo "6.1-up --kernel 6.1 --cpus 1 --tests $_up"
+	[ "${VMM_CHECK_612:-1}" = 0 ] ||
+		echo "6.12-up --kernel 6.12 --cpus 1 --tests $_up"
+	[ "${VMM_CHECK_QEMU:-1}" = 0 ] ||
+		echo "qemu --job qemu"
 }
 
-# run_qemu LANE: Debian's QEMU on vmm and on kvm_intel (jobs/qemu.sh),
-# its own boot of the emulated host (1 CPU, 1 GiB, QEMU in the
-# initramfs): about 2 min beside another emulator.
-run_qemu()
+# run_one NAME ARGS...: one emulated-host run, its output (with the
+# tests' times) in $log/vmtest-NAME.out.
+run_one()
 {
-	_tq=$(date +%s)
-	echo "$1" > "$log/qemu.claim/lane"
-	VMTEST_DIR=${VMTEST_DIR:+$VMTEST_DIR-qemu} \
-		selftests/vmtest/run.sh --job qemu --timeout 900 \
-		> "$log/vmtest-qemu.out" 2>&1 < /dev/null
-	took qemu "$_tq"
+	_n=$1
+	shift
+	_t=$(date +%s)
+	echo "== $_n: run.sh $*" | cut -c1-150
+	VMTEST_DIR=${VMTEST_DIR:+$VMTEST_DIR-$_n} \
+		selftests/vmtest/run.sh --timeout 3600 "$@" 2>&1 < /dev/null |
+		stamp > "$log/vmtest-$_n.out"
+	took "$_n" "$_t"
+	grep -E '^vmtest: (PASS|FAIL|time)' "$log/vmtest-$_n.out" |
+		sed "s/^/   $_n: /"
+}
+
+# worker: the runs nobody has claimed yet (mkdir is atomic), in order.
+worker()
+{
+	runs | while read -r _n _args; do
+		mkdir "$log/claim.$_n" 2>/dev/null || continue
+		# shellcheck disable=SC2086
+		run_one "$_n" $_args
+	done
 }
 
 mkdir -p "$log"
-rm -rf "$log/qemu.claim" "$log/times" "$log/vmtest-qemu.out"
+rm -rf "$log"/claim.* "$log/times" "$log"/vmtest-*.out
 t0=$(date +%s)
 fail=0
 
-# The debug-kernel run goes on in the background from the start: the
-# emulator is single-threaded, and on a new machine the kernel build is
-# the longest part.  VMM_CHECK_DEBUG=0 leaves it out.
-dpid=
-if [ "${VMM_CHECK_DEBUG:-1}" != 0 ]; then
-	echo "== debug kernel: in the background (log: $log/vmtest-debug.out)"
-	(
-		_td=$(date +%s)
-		VMTEST_DIR=${VMTEST_DIR:+$VMTEST_DIR-debug} \
-			selftests/vmtest/run.sh --kernel debug --cpus 2 --job debug --timeout 3600 \
-			2>&1 < /dev/null | stamp > "$log/vmtest-debug.out"
-		took debug "$_td"
-		! qemu_claim || run_qemu "after the debug run"
-	) &
-	dpid=$!
-fi
+# The first worker starts at once, with the longest run.
+echo "== emulated VT-x hosts: two workers (logs: $log/vmtest-*.out)"
+worker &
+wpid=$!
 
 echo "== lint"
 t=$(date +%s)
@@ -157,73 +175,41 @@ else
 fi
 took fuzz "$t"
 
-echo "== emulated VT-x host"
-# About 15 min of wall time on an idle 2-core machine, sharing it with
-# the debug kernel's run; 3600 s leaves room for a loaded one.
-t=$(date +%s)
-selftests/vmtest/run.sh --cpus 2 --job check --timeout 3600 "$@" 2>&1 |
-	stamp | tee "$log/vmtest.out"
-took main "$t"
-if ! grep -q '^vmtest: PASS' "$log/vmtest.out"; then
-	fail=1
-fi
-read -r vp vf vs <<EOF
-$(counts "$log/vmtest.out")
-EOF
+# The second worker.
+worker
+wait "$wpid"
 
-if qemu_claim; then
-	echo "== QEMU on vmm and on KVM: after the main run (log: $log/vmtest-qemu.out)"
-	run_qemu "after the main run"
-fi
-
-dp=0 df=0 ds=0
-if [ -n "$dpid" ]; then
-	echo "== debug kernel (emulated VT-x host; waiting for it)"
-	wait "$dpid"
-	# Its verdict: the problems, the totals, the times.
-	grep -E '^vmtest: ' "$log/vmtest-debug.out" | grep -v -E '^vmtest: (apt-get|installing|building|booting|image)' | tail -n 40
-	read -r dp df ds <<EOF
-$(counts "$log/vmtest-debug.out")
+# Every run's verdict: the problems, the totals, the times.
+vp=0 vf=0 vs=0
+summary=
+for _n in $(runs | cut -d' ' -f1); do
+	_o=$log/vmtest-$_n.out
+	echo "== $_n ($_o)"
+	grep -E '^vmtest: ' "$_o" 2>/dev/null |
+		grep -v -E '^vmtest: (apt-get|installing|building|booting|image)' |
+		tail -n 30
+	read -r p f k <<EOF
+$(counts "$_o" 2>/dev/null)
 EOF
-	if ! grep -q '^vmtest: PASS' "$log/vmtest-debug.out"; then
+	if ! grep -q '^vmtest: PASS' "$_o" 2>/dev/null; then
 		fail=1
-		# A kernel report fails the run with every test passed.
-		[ "$df" -gt 0 ] || df=1
+		# A kernel report fails a run with every test passed.
+		[ "$f" -gt 0 ] || f=1
 	fi
-fi
-
-qp=0 qf=0 qs=0
-if [ "${VMM_CHECK_QEMU:-1}" != 0 ]; then
-	echo "== QEMU on vmm and on KVM ($(cat "$log/qemu.claim/lane" 2>/dev/null || echo "did not run"); log: $log/vmtest-qemu.out)"
-	grep -E '^(ok|not ok) |^# qemu on |^vmtest: (FAIL|PASS|time)' "$log/vmtest-qemu.out" 2>/dev/null
-	read -r qp qf qs <<EOF
-$(counts "$log/vmtest-qemu.out" 2>/dev/null)
-EOF
-	if ! grep -q '^vmtest: PASS' "$log/vmtest-qemu.out" 2>/dev/null; then
-		fail=1
-		[ "$qf" -gt 0 ] || qf=1
-	fi
-fi
+	vp=$((vp + p)) vf=$((vf + f)) vs=$((vs + k))
+	summary="$summary$_n: $p passed, $f failed, $k skipped
+"
+done
 
 echo
 echo "unit: $up passed, $uf failed, $us skipped"
-echo "emulated host: ${vp:-0} passed, ${vf:-0} failed, ${vs:-0} skipped"
-if [ "${VMM_CHECK_QEMU:-1}" != 0 ]; then
-	echo "qemu: $qp passed, $qf failed, $qs skipped"
-else
-	echo "qemu: not run (VMM_CHECK_QEMU=0)"
-fi
-if [ -n "$dpid" ]; then
-	echo "debug kernel: $dp passed, $df failed, $ds skipped"
-else
-	echo "debug kernel: not run (VMM_CHECK_DEBUG=0)"
-fi
-# The debug run, and QEMU after whichever ran first, overlap the rest.
+printf '%s' "$summary"
 echo "times: $(awk '{ printf "%s%s %d s", (NR > 1) ? ", " : "", $1, $2 }' "$log/times" 2>/dev/null)"
-echo "slowest tests, main run: $(slowest "$log/vmtest.out")"
-[ -z "$dpid" ] || echo "slowest tests, debug kernel: $(slowest "$log/vmtest-debug.out")"
+for _n in $(runs | cut -d' ' -f1); do
+	[ "$_n" = qemu ] ||
+		echo "slowest tests, $_n: $(slowest "$log/vmtest-$_n.out")"
+done
 echo "check took $(( $(date +%s) - t0 )) s"
-[ -n "$vp" ] || { vf=$((${vf:-0} + 1)); fail=1; }
-[ "$fail" -eq 0 ] || [ "$((uf + ${vf:-0} + qf + df))" -gt 0 ] || uf=$((uf + 1))
-echo "total: $((up + ${vp:-0} + qp + dp)) passed, $((uf + ${vf:-0} + qf + df)) failed, $((us + ${vs:-0} + qs + ds)) skipped"
+[ "$fail" -eq 0 ] || [ "$((uf + vf))" -gt 0 ] || uf=$((uf + 1))
+echo "total: $((up + vp)) passed, $((uf + vf)) failed, $((us + vs)) skipped"
 exit $fail

@@ -31,6 +31,8 @@ usage: $0 [options]
   --mem MiB                  guest memory (default 512, 768 for the debug kernel)
   --timeout SEC              limit for boot and job (default 1800; none for --shell)
   --tests A,B,...            with the check job: only these selftests
+  --env VMM_NAME=VALUE       set that variable for the job (a test's knob,
+                             such as VMM_FUZZ_SECONDS); repeatable
   --job NAME                 run /vmm/jobs/NAME.sh in the guest (default check);
                              jobs: $(cd "$HERE/jobs" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
   --shell                    interactive shell on this terminal instead of a job
@@ -52,12 +54,12 @@ secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 parse_args()
 {
 	local opt val
-	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS=
+	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS= ENVS=
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
 		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
-		--kernel|--cpus|--mem|--timeout|--job|--tests)
+		--kernel|--cpus|--mem|--timeout|--job|--tests|--env)
 			[ $# -ge 2 ] || die "$opt needs a value"
 			val=$2
 			shift 2 ;;
@@ -71,6 +73,10 @@ parse_args()
 		--timeout) TIMEOUT=$val ;;
 		--job) JOB=$val ;;
 		--tests) TESTS=$val ;;
+		--env)
+			[[ $val =~ ^VMM_[A-Z0-9_]+=[A-Za-z0-9_.,-]*$ ]] ||
+				die "--env: VMM_NAME=VALUE (letters, digits, _ . , -)"
+			ENVS+=" vmtest.env.$val" ;;
 		--shell) JOB=shell ;;
 		--keep) KEEP=1 ;;
 		-h|--help) usage 0 ;;
@@ -359,6 +365,7 @@ kernel_cmdline()
 	[ "$DEBUG_KERNEL" = 0 ] || CMDLINE+=" kasan_multi_shot"
 	CMDLINE+=" vmtest.job=$JOB"
 	[ -z "$TESTS" ] || CMDLINE+=" vmtest.tests=$TESTS"
+	CMDLINE+=$ENVS
 	if [ "$JOB" = shell ]; then
 		read -r rows cols < <(stty size 2>/dev/null || echo "0 0")
 		if [ "${rows:-0}" -gt 0 ] && [ "${cols:-0}" -gt 0 ]; then
