@@ -229,7 +229,7 @@ build_all()
 		# From a copy: the tree keeps its module for the Debian
 		# kernel, and a run on that one may build at the same time.
 		rm -rf "$WORK/kmod-debug" && mkdir -p "$WORK/kmod-debug" &&
-		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
+		cp -r "$TOP/Kbuild" "$TOP/VERSION" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
 		# VMM_DEBUG=y: the hooks that widen race windows for the
 		# tests (memslot_race_test's slot-update delay).
 		make -C "$KDIR" M="$WORK/kmod-debug" clean &&
@@ -245,7 +245,7 @@ build_all()
 	# out; it is built from a copy, the tree keeps the real one.
 	if [ "$JOB" = bench ]; then
 		rm -rf "$WORK/nostats" && mkdir -p "$WORK/nostats" &&
-		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/nostats/" &&
+		cp -r "$TOP/Kbuild" "$TOP/VERSION" "$TOP/kmod" "$TOP/uapi" "$WORK/nostats/" &&
 		make -C "$KDIR" M="$WORK/nostats" \
 			VMM_STATS=n clean &&
 		make -C "$KDIR" M="$WORK/nostats" \
