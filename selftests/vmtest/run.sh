@@ -33,6 +33,9 @@ usage: $0 [options]
                              jobs: $(cd "$HERE/jobs" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
   --shell                    interactive shell on this terminal instead of a job
   --keep                     keep the image and bochsrc in the work dir
+  --packages DIR             stage what the Debian packages installed instead of
+                             the tree's vmm.ko and vmmctl: DIR is the work dir of
+                             scripts/packages.sh (its packages.env); job packages
 environment: VMTEST_DIR=DIR           work dir (default /tmp/vmtest-VERSION-CPUS)
              VMTEST_CMDLINE="..."     more kernel command line
              VMTEST_BOCHS_LOG=report  log emulator errors (unknown MSRs...) to bochs.log
@@ -50,12 +53,12 @@ secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 parse_args()
 {
 	local opt val
-	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS=
+	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS= PACKAGES=
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
 		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
-		--kernel|--cpus|--mem|--timeout|--job|--tests)
+		--kernel|--cpus|--mem|--timeout|--job|--tests|--packages)
 			[ $# -ge 2 ] || die "$opt needs a value"
 			val=$2
 			shift 2 ;;
@@ -69,6 +72,7 @@ parse_args()
 		--timeout) TIMEOUT=$val ;;
 		--job) JOB=$val ;;
 		--tests) TESTS=$val ;;
+		--packages) PACKAGES=$val ;;
 		--shell) JOB=shell ;;
 		--keep) KEEP=1 ;;
 		-h|--help) usage 0 ;;
@@ -273,17 +277,44 @@ build()
 	grep -E '(warning|error): ' "$WORK/build.log" | sed 's/^/vmtest: build: /' | head -n 40 || true
 
 	[ "$DEBUG_KERNEL" = 0 ] || ko=$WORK/kmod-debug/kmod/vmm.ko
+	[ -z "$PACKAGES" ] || read_packages
+	[ -z "$PACKAGES" ] || ko=$PKG_MODULE
 	[ -f "$ko" ] || die "the build made no $ko"
 	vermagic=$(modinfo -F vermagic "$ko")
 	[ "${vermagic%% *}" = "$VER" ] ||
 		die "$ko is built for '${vermagic%% *}', not $VER"
 	# Debug info only makes the image bigger; the tree keeps it.
 	objcopy --strip-debug "$ko" "$STAGE/vmm/vmm.ko"
-	if [ -x "$TOP/vmmctl/vmmctl" ]; then
+	if [ -n "$PACKAGES" ]; then
+		# make_initramfs adds its libraries (libvmm.so.0...).
+		cp "$PKG_VMMCTL" "$STAGE/vmm/bin/vmmctl"
+		mkdir -p "$STAGE/vmm/packages"
+		cp "$PKG_UDEV_RULE" "$STAGE/vmm/packages/udev.rules"
+	elif [ -x "$TOP/vmmctl/vmmctl" ]; then
 		cp "$TOP/vmmctl/vmmctl" "$STAGE/vmm/bin/"
 	fi
 	flock -u 8
 	exec 8>&-
+}
+
+# --packages DIR: PKG_MODULE, PKG_VMMCTL and PKG_UDEV_RULE from the
+# packages.env that scripts/packages.sh left in DIR.
+read_packages()
+{
+	local env=$PACKAGES/packages.env key val
+	[ -f "$env" ] || die "no $env: run scripts/packages.sh first (VMM_PACKAGES_DIR=$PACKAGES)"
+	PKG_MODULE= PKG_VMMCTL= PKG_UDEV_RULE=
+	while IFS='=' read -r key val; do
+		case $key in
+		MODULE) PKG_MODULE=$val ;;
+		VMMCTL) PKG_VMMCTL=$val ;;
+		UDEV_RULE) PKG_UDEV_RULE=$val ;;
+		esac
+	done < "$env"
+	[ -f "$PKG_MODULE" ] || die "$env: no module '$PKG_MODULE'"
+	[ -x "$PKG_VMMCTL" ] || die "$env: no vmmctl '$PKG_VMMCTL' (is the vmmctl package installed?)"
+	[ -f "$PKG_UDEV_RULE" ] || die "$env: no udev rule '$PKG_UDEV_RULE' (is vmm-dkms installed?)"
+	say "packages: module $PKG_MODULE, vmmctl $PKG_VMMCTL, udev rule $PKG_UDEV_RULE"
 }
 
 # ---------------------------------------------------------------- image
