@@ -84,6 +84,7 @@ tap_run "users: $MEMBER in group $GROUP, $OTHER outside it" make_users
 tap_run "udev rule applied to /dev/vmm: group $GROUP, mode $MODE" apply_rule
 tap_run "vmmctl info as $MEMBER" as_member vmmctl info
 
+# shellcheck disable=SC2034 # lib.sh's run_guest runs $VMMCTL
 VMMCTL="as_member vmmctl"
 tap_run "hello-real.bin as $MEMBER (status 0)" run_guest 0 $G/hello-real.bin
 tap_run "multiboot.elf as $MEMBER (status 1)" \
@@ -91,6 +92,7 @@ tap_run "multiboot.elf as $MEMBER (status 1)" \
 tap_run "mmio64.elf as $MEMBER (status 85)" run_guest 85 $G/mmio64.elf
 tap_run "hello-real.bin on 2 vCPUs as $MEMBER (status 0)" \
 	run_guest 0 -c 2 $G/hello-real.bin
+# shellcheck disable=SC2034
 VMMCTL=
 
 tap_run "vmmctl info refused for $OTHER, naming group $GROUP" refused info
