@@ -16,7 +16,7 @@ endif
 VMTEST := selftests/vmtest/run.sh
 
 .PHONY: all kmod userlib vmmctl selftests check unit demo bench lint clean install
-.PHONY: guests deps
+.PHONY: guests deps uninstall dkms-source dkms-install dkms-uninstall packages
 
 all: kmod userlib vmmctl selftests guests
 
@@ -64,9 +64,53 @@ bench: deps
 lint:
 	scripts/lint.sh
 
-install: all
+# PREFIX (default /usr/local) and DESTDIR: libvmm, vmmctl, their man pages
+# and vmmctl's bash completion.  uninstall removes exactly those files.
+install: userlib vmmctl
 	$(MAKE) -C userlib install
 	$(MAKE) -C vmmctl install
+
+uninstall:
+	$(MAKE) -C userlib uninstall
+	$(MAKE) -C vmmctl uninstall
+
+# The module through DKMS, from this source tree (the vmm-dkms package
+# does the same): its sources in /usr/src/vmm-VERSION, built and installed
+# for the running kernel and rebuilt on kernel upgrades; the udev rule
+# gives /dev/vmm group kvm, mode 0660.  dkms-source is the copy alone
+# (DESTDIR for packaging).
+VERSION := $(shell cat VERSION)
+DKMS_SRC := /usr/src/vmm-$(VERSION)
+UDEVRULESDIR := /usr/lib/udev/rules.d
+DKMS_FILES := Kbuild VERSION dkms.conf kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.[chS])) $(wildcard uapi/linux/*.h)
+
+dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+	for f in $(DKMS_FILES); do \
+		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit 1; \
+	done
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "vmm: no dkms: apt-get install dkms" >&2; exit 1; }
+	if dkms status vmm/$(VERSION) | grep -q .; then dkms remove vmm/$(VERSION) --all; fi
+	$(MAKE) dkms-source DESTDIR=
+	dkms add vmm/$(VERSION)
+	dkms build vmm/$(VERSION)
+	dkms install vmm/$(VERSION)
+	install -D -m 644 udev/60-vmm.rules $(UDEVRULESDIR)/60-vmm.rules
+	@getent group kvm >/dev/null || echo "vmm: no group kvm: create it (addgroup --system kvm)" >&2
+	@echo "vmm: installed; load it with 'modprobe vmm', join group kvm with 'sudo adduser \$$USER kvm' and log in again"
+
+dkms-uninstall:
+	if dkms status vmm/$(VERSION) | grep -q .; then dkms remove vmm/$(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+	rm -f $(UDEVRULESDIR)/60-vmm.rules
+
+# The Debian packages, built, checked with lintian, installed here and
+# the module built by DKMS for the emulated host's kernel.
+packages:
+	scripts/packages.sh
 
 clean:
 	-$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)

@@ -152,3 +152,4 @@ module_init(vmm_init);
 module_exit(vmm_exit);
 MODULE_DESCRIPTION("vmm: a small hosted hypervisor for Intel VT-x");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VMM_VERSION);

@@ -40,5 +40,16 @@ if [ -n "$out" ]; then
 	echo "$out"
 	status=1
 fi
+# One version (VERSION): the Debian packages' (debian/changelog, without
+# a Debian revision) and DKMS's (dkms.conf) must say the same; the
+# Makefiles and the module read VERSION itself.
+version=$(cat "$top/VERSION")
+deb=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$top/debian/changelog")
+dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+if [ "${deb%-*}" != "$version" ] || [ "$dkms" != "$version" ]; then
+	echo "lint: versions differ: VERSION $version, debian/changelog $deb, dkms.conf PACKAGE_VERSION $dkms"
+	status=1
+fi
+
 [ $status -eq 0 ] && echo "lint: checkpatch --strict and sparse clean"
 exit $status

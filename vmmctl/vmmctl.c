@@ -5,9 +5,11 @@
  * Subcommands come from one table; the help text is generated from it.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <linux/vmm.h>
 
 #include "genl_cmds.h"
@@ -15,6 +17,28 @@
 #include "vmmctl.h"
 
 const char *vmmctl_device = VMM_DEFAULT_DEVICE;
+
+/*
+ * The group that may use the device: kvm, as for /dev/kvm, set by vmm's
+ * udev rule (udev/60-vmm.rules); or the group the device has, if it has
+ * one with access.
+ */
+#define VMMCTL_GROUP "kvm"
+
+static void permission_hint(const char *path)
+{
+	const char *group = VMMCTL_GROUP;
+	struct group *gr;
+	struct stat st;
+
+	if (!stat(path, &st) && (st.st_mode & S_IRWXG) && st.st_gid) {
+		gr = getgrgid(st.st_gid);
+		if (gr)
+			group = gr->gr_name;
+	}
+	fprintf(stderr, "vmmctl: %s: permission denied: it is for root and the members of group %s; join the group (sudo adduser $USER %s) and log in again\n",
+		path, group, group);
+}
 
 int vmmctl_open(const char *path, struct vmm_dev **devp)
 {
@@ -26,8 +50,7 @@ int vmmctl_open(const char *path, struct vmm_dev **devp)
 		fprintf(stderr, "vmmctl: %s missing: is vmm.ko loaded? see README\n",
 			path);
 	else if (ret == -EACCES || ret == -EPERM)
-		fprintf(stderr, "vmmctl: %s: permission denied: run as root, or give your user access to it (e.g. a udev rule setting its group)\n",
-			path);
+		permission_hint(path);
 	else if (ret == -EPROTO)
 		fprintf(stderr, "vmmctl: %s: API version mismatch: rebuild vmmctl against this module's headers\n",
 			path);
@@ -135,7 +158,8 @@ static void usage(FILE *f)
 		"       vmmctl COMMAND --help\n\n"
 		"options:\n"
 		"  -d DEVICE   the hypervisor device (default %s)\n"
-		"  -h, --help  this text\n\n"
+		"  -h, --help  this text\n"
+		"  --version   vmmctl's version\n\n"
 		"commands:\n", VMM_DEFAULT_DEVICE);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
@@ -181,6 +205,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmmctl %s\n", VMM_VERSION);
 		return 0;
 	}
 	c = find_command(argv[1]);

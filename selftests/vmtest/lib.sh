@@ -73,6 +73,21 @@ vmm_unload()
 	! vmm_loaded || rmmod vmm
 }
 
+# run_guest STATUS ARGS...: `vmmctl run ARGS`, the guest's console and
+# vmmctl's closing line shown; fails unless vmmctl exits with STATUS.
+# $VMMCTL is the command (default vmmctl), e.g. one that runs it as
+# another user.
+run_guest()
+{
+	_want=$1
+	shift
+	echo "\$ vmmctl run $*"
+	${VMMCTL:-vmmctl} run --timeout 120 "$@"
+	_st=$?
+	echo "exit status $_st (expected $_want)"
+	[ "$_st" = "$_want" ]
+}
+
 # Debian's own KVM, the side-by-side baseline: irqbypass, kvm, kvm-intel.
 kvm_load()
 {

@@ -37,6 +37,9 @@ usage: $0 [options]
                              jobs: $(cd "$HERE/jobs" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
   --shell                    interactive shell on this terminal instead of a job
   --keep                     keep the image and bochsrc in the work dir
+  --packages DIR             stage what the Debian packages installed instead of
+                             the tree's vmm.ko and vmmctl: DIR is the work dir of
+                             scripts/packages.sh (its packages.env); job packages
 environment: VMTEST_DIR=DIR           work dir (default /tmp/vmtest-VERSION-CPUS)
              VMTEST_CMDLINE="..."     more kernel command line
              VMTEST_BOCHS_LOG=report  log emulator errors (unknown MSRs...) to bochs.log
@@ -54,12 +57,12 @@ secs() { local d=$(( ($2 - $1) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 parse_args()
 {
 	local opt val
-	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS= ENVS=
+	KERNEL=6.1 CPUS=1 MEM= TIMEOUT= JOB=check KEEP=0 TESTS= ENVS= PACKAGES=
 	while [ $# -gt 0 ]; do
 		opt=$1
 		case $opt in
 		--*=*) set -- "${opt%%=*}" "${opt#*=}" "${@:2}"; continue ;;
-		--kernel|--cpus|--mem|--timeout|--job|--tests|--env)
+		--kernel|--cpus|--mem|--timeout|--job|--tests|--env|--packages)
 			[ $# -ge 2 ] || die "$opt needs a value"
 			val=$2
 			shift 2 ;;
@@ -77,6 +80,7 @@ parse_args()
 			[[ $val =~ ^VMM_[A-Z0-9_]+=[A-Za-z0-9_.,-]*$ ]] ||
 				die "--env: VMM_NAME=VALUE (letters, digits, _ . , -)"
 			ENVS+=" vmtest.env.$val" ;;
+		--packages) PACKAGES=$val ;;
 		--shell) JOB=shell ;;
 		--keep) KEEP=1 ;;
 		-h|--help) usage 0 ;;
@@ -237,7 +241,7 @@ build_all()
 		# From a copy: the tree keeps its module for the Debian
 		# kernel, and a run on that one may build at the same time.
 		rm -rf "$WORK/kmod-debug" && mkdir -p "$WORK/kmod-debug" &&
-		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
+		cp -r "$TOP/Kbuild" "$TOP/VERSION" "$TOP/kmod" "$TOP/uapi" "$WORK/kmod-debug/" &&
 		# VMM_DEBUG=y: the hooks that widen race windows for the
 		# tests (memslot_race_test's slot-update delay).
 		make -C "$KDIR" M="$WORK/kmod-debug" clean &&
@@ -253,7 +257,7 @@ build_all()
 	# out; it is built from a copy, the tree keeps the real one.
 	if [ "$JOB" = bench ]; then
 		rm -rf "$WORK/nostats" && mkdir -p "$WORK/nostats" &&
-		cp -r "$TOP/Kbuild" "$TOP/kmod" "$TOP/uapi" "$WORK/nostats/" &&
+		cp -r "$TOP/Kbuild" "$TOP/VERSION" "$TOP/kmod" "$TOP/uapi" "$WORK/nostats/" &&
 		make -C "$KDIR" M="$WORK/nostats" \
 			VMM_STATS=n clean &&
 		make -C "$KDIR" M="$WORK/nostats" \
@@ -281,17 +285,44 @@ build()
 	grep -E '(warning|error): ' "$WORK/build.log" | sed 's/^/vmtest: build: /' | head -n 40 || true
 
 	[ "$DEBUG_KERNEL" = 0 ] || ko=$WORK/kmod-debug/kmod/vmm.ko
+	[ -z "$PACKAGES" ] || read_packages
+	[ -z "$PACKAGES" ] || ko=$PKG_MODULE
 	[ -f "$ko" ] || die "the build made no $ko"
 	vermagic=$(modinfo -F vermagic "$ko")
 	[ "${vermagic%% *}" = "$VER" ] ||
 		die "$ko is built for '${vermagic%% *}', not $VER"
 	# Debug info only makes the image bigger; the tree keeps it.
 	objcopy --strip-debug "$ko" "$STAGE/vmm/vmm.ko"
-	if [ -x "$TOP/vmmctl/vmmctl" ]; then
+	if [ -n "$PACKAGES" ]; then
+		# make_initramfs adds its libraries (libvmm.so.0...).
+		cp "$PKG_VMMCTL" "$STAGE/vmm/bin/vmmctl"
+		mkdir -p "$STAGE/vmm/packages"
+		cp "$PKG_UDEV_RULE" "$STAGE/vmm/packages/udev.rules"
+	elif [ -x "$TOP/vmmctl/vmmctl" ]; then
 		cp "$TOP/vmmctl/vmmctl" "$STAGE/vmm/bin/"
 	fi
 	flock -u 8
 	exec 8>&-
+}
+
+# --packages DIR: PKG_MODULE, PKG_VMMCTL and PKG_UDEV_RULE from the
+# packages.env that scripts/packages.sh left in DIR.
+read_packages()
+{
+	local env=$PACKAGES/packages.env key val
+	[ -f "$env" ] || die "no $env: run scripts/packages.sh first (VMM_PACKAGES_DIR=$PACKAGES)"
+	PKG_MODULE= PKG_VMMCTL= PKG_UDEV_RULE=
+	while IFS='=' read -r key val; do
+		case $key in
+		MODULE) PKG_MODULE=$val ;;
+		VMMCTL) PKG_VMMCTL=$val ;;
+		UDEV_RULE) PKG_UDEV_RULE=$val ;;
+		esac
+	done < "$env"
+	[ -f "$PKG_MODULE" ] || die "$env: no module '$PKG_MODULE'"
+	[ -x "$PKG_VMMCTL" ] || die "$env: no vmmctl '$PKG_VMMCTL' (is the vmmctl package installed?)"
+	[ -f "$PKG_UDEV_RULE" ] || die "$env: no udev rule '$PKG_UDEV_RULE' (is vmm-dkms installed?)"
+	say "packages: module $PKG_MODULE, vmmctl $PKG_VMMCTL, udev rule $PKG_UDEV_RULE"
 }
 
 # ---------------------------------------------------------------- image

@@ -29,19 +29,6 @@ fi
 # Example guests: add them here, one tap_run each.
 G=/vmm/selftests/guests
 
-# run_guest STATUS ARGS...: `vmmctl run ARGS`, the guest's console and
-# vmmctl's closing line shown; fails unless vmmctl exits with STATUS.
-run_guest()
-{
-	_want=$1
-	shift
-	echo "\$ vmmctl run $*"
-	vmmctl run --timeout 120 "$@"
-	_st=$?
-	echo "exit status $_st (expected $_want)"
-	[ "$_st" = "$_want" ]
-}
-
 # Two vCPUs, console to a file, one line per exit to another: show both.
 trace_two()
 {
