@@ -20,7 +20,11 @@
 # slowest tests of each emulated-host run (every test's time is in the
 # logs, "vmtest-time: NAME SECONDS s"), then a final line for CI; exits
 # non-zero if anything failed.
-# VMM_CHECK_DEBUG=0, VMM_CHECK_612=0, VMM_CHECK_QEMU=0 leave a part out.
+#   5. the Debian packages: built, lintian, installed, DKMS builds the
+#      module (scripts/packages.sh); a 1-CPU host runs the example guests
+#      with that module and the packaged vmmctl (jobs/packages.sh)
+# VMM_CHECK_DEBUG=0, VMM_CHECK_612=0, VMM_CHECK_QEMU=0, VMM_CHECK_PACKAGES=0
+# leave a part out.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -104,6 +108,8 @@ runs()
 		echo "6.12-up --kernel 6.12 --cpus 1 --tests $_up"
 	[ "${VMM_CHECK_QEMU:-1}" = 0 ] ||
 		echo "qemu --job qemu"
+	[ "${VMM_CHECK_PACKAGES:-1}" = 0 ] ||
+		echo "packages --cpus 1 --job packages --packages $log/packages"
 }
 
 # run_one NAME ARGS...: one emulated-host run, its output (with the
@@ -127,13 +133,21 @@ worker()
 {
 	runs | while read -r _n _args; do
 		mkdir "$log/claim.$_n" 2>/dev/null || continue
+		# The packages run needs what scripts/packages.sh built.
+		if [ "$_n" = packages ]; then
+			while [ ! -e "$log/packages.rc" ]; do sleep 5; done
+			if [ "$(cat "$log/packages.rc")" != 0 ]; then
+				echo "vmtest: FAIL: scripts/packages.sh failed: nothing to boot with" > "$log/vmtest-$_n.out"
+				continue
+			fi
+		fi
 		# shellcheck disable=SC2086
 		run_one "$_n" $_args
 	done
 }
 
 mkdir -p "$log"
-rm -rf "$log"/claim.* "$log/times" "$log"/vmtest-*.out
+rm -rf "$log"/claim.* "$log/times" "$log"/vmtest-*.out "$log/packages.rc"
 t0=$(date +%s)
 fail=0
 
@@ -175,6 +189,22 @@ else
 fi
 took fuzz "$t"
 
+# The Debian packages: built, checked with lintian, installed here, the
+# module built by DKMS for the 6.1 cloud kernel; the "packages" run boots
+# with that module and the packaged vmmctl.
+pp=0 pf=0
+if [ "${VMM_CHECK_PACKAGES:-1}" != 0 ]; then
+	echo "== Debian packages and DKMS (log: $log/packages.out)"
+	t=$(date +%s)
+	VMM_PACKAGES_DIR=$log/packages scripts/packages.sh > "$log/packages.out" 2>&1
+	echo $? > "$log/packages.rc"
+	grep -E '^(not ok|# packages:)' "$log/packages.out"
+	pp=$(grep -c '^ok ' "$log/packages.out")
+	pf=$(grep -c '^not ok ' "$log/packages.out")
+	[ "$(cat "$log/packages.rc")" = 0 ] || { fail=1; [ "$pf" -gt 0 ] || pf=1; }
+	took packages "$t"
+fi
+
 # The second worker.
 worker
 wait "$wpid"
@@ -203,6 +233,8 @@ done
 
 echo
 echo "unit: $up passed, $uf failed, $us skipped"
+[ "${VMM_CHECK_PACKAGES:-1}" = 0 ] ||
+	echo "packages (build, lintian, install, dkms): $pp passed, $pf failed"
 printf '%s' "$summary"
 echo "times: $(awk '{ printf "%s%s %d s", (NR > 1) ? ", " : "", $1, $2 }' "$log/times" 2>/dev/null)"
 for _n in $(runs | cut -d' ' -f1); do
@@ -210,6 +242,6 @@ for _n in $(runs | cut -d' ' -f1); do
 		echo "slowest tests, $_n: $(slowest "$log/vmtest-$_n.out")"
 done
 echo "check took $(( $(date +%s) - t0 )) s"
-[ "$fail" -eq 0 ] || [ "$((uf + vf))" -gt 0 ] || uf=$((uf + 1))
-echo "total: $((up + vp)) passed, $((uf + vf)) failed, $((us + vs)) skipped"
+[ "$fail" -eq 0 ] || [ "$((uf + vf + pf))" -gt 0 ] || uf=$((uf + 1))
+echo "total: $((up + vp + pp)) passed, $((uf + vf + pf)) failed, $((us + vs)) skipped"
 exit $fail
