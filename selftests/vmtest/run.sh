@@ -10,8 +10,9 @@
 # file does not disturb a run that is under way.
 
 set -Eeuo pipefail
-# Every exit through set -e says what failed (bash does not).
-trap 'printf "vmtest: error: line %d: \"%s\" failed (status %d)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
+# Every exit through set -e says what failed (bash does not); a function
+# that returns its failure has said why.
+trap 'case $BASH_COMMAND in return*|exit*) ;; *) printf "vmtest: error: line %d: \"%s\" failed (status %d)\n" "$LINENO" "$BASH_COMMAND" "$?" >&2 ;; esac' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
