@@ -49,7 +49,8 @@ static DEFINE_PER_CPU(bool, vmx_on);
 static DEFINE_MUTEX(vmx_lock);		/* serialises get/put */
 static unsigned int vmx_users;		/* VMs alive; under vmx_lock */
 static int hp_state = -1;
-static bool own_emergency_cb;
+static bool own_emergency_cb;		/* under vmx_lock */
+static bool kvm_coming;			/* under vmx_lock */
 
 void vmm_vmwrite_error(unsigned long field, unsigned long value)
 {
@@ -372,10 +373,24 @@ static void vmx_emergency_off(void)
 
 /*
  * The kernel has a single slot for the emergency callback, and kvm_intel
- * takes it at load time; its callback turns VMX off on any CPU that has
- * CR4.VMXE set, which covers us as well.  So we take the slot only while we
- * own VMX and no KVM core is loaded.
+ * takes it when it loads or when it first turns VMX on (6.12 without
+ * enable_virt_at_load); KVM's callback turns VMX off on any CPU that has
+ * CR4.VMXE set, which covers us as well.  So we take the slot with our
+ * first VM while neither the KVM core is loaded nor kvm_intel loading,
+ * and keep it until the module goes: giving it back waits for an RCU
+ * grace period, which takes seconds where RCU batches lazily (Debian's
+ * 6.12 has RCU_LAZY; in the emulated host, 16 VMs created and closed one
+ * after the other outlasted the suite's time limit).  kvm_intel about to
+ * load gets the slot from vmx_module_event().  Under vmx_lock.
  */
+static void emergency_cb_take(void)
+{
+	if (own_emergency_cb || kvm_coming)
+		return;
+	cpu_emergency_register_virt_callback(vmx_emergency_off);
+	own_emergency_cb = true;
+}
+
 static void emergency_cb_register(void)
 {
 	void *kvm = __symbol_get("kvm_rebooting");
@@ -384,8 +399,7 @@ static void emergency_cb_register(void)
 		__symbol_put("kvm_rebooting");
 		return;
 	}
-	cpu_emergency_register_virt_callback(vmx_emergency_off);
-	own_emergency_cb = true;
+	emergency_cb_take();
 }
 
 static void emergency_cb_unregister(void)
@@ -395,6 +409,34 @@ static void emergency_cb_unregister(void)
 	cpu_emergency_unregister_virt_callback(vmx_emergency_off);
 	own_emergency_cb = false;
 }
+
+/*
+ * kvm_intel is coming: give the slot back before its init can claim it
+ * (a second claim WARNs), and take none until it is live or gone.  Gone
+ * (unloaded, or its load failed because we hold VMX), it has given the
+ * slot back: take it again if VMs of ours need it, the KVM core that may
+ * stay loaded never claims it.
+ */
+static int vmx_module_event(struct notifier_block *nb, unsigned long state,
+			    void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, "kvm_intel"))
+		return NOTIFY_DONE;
+	mutex_lock(&vmx_lock);
+	kvm_coming = state == MODULE_STATE_COMING;
+	if (kvm_coming)
+		emergency_cb_unregister();
+	else if (state == MODULE_STATE_GOING && vmx_users)
+		emergency_cb_take();
+	mutex_unlock(&vmx_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block vmx_module_nb = {
+	.notifier_call = vmx_module_event,
+};
 
 /* Take a reference on VMX root operation: on for the first VM. */
 int vmm_vmx_get(void)
@@ -431,10 +473,8 @@ void vmm_vmx_put(void)
 {
 	cpus_read_lock();
 	mutex_lock(&vmx_lock);
-	if (!WARN_ON_ONCE(!vmx_users) && !--vmx_users) {
+	if (!WARN_ON_ONCE(!vmx_users) && !--vmx_users)
 		on_each_cpu(vmx_cpu_off_ipi, NULL, 1);
-		emergency_cb_unregister();
-	}
 	mutex_unlock(&vmx_lock);
 	cpus_read_unlock();
 }
@@ -528,8 +568,13 @@ int vmm_vmx_init(void)
 	r = register_reboot_notifier(&vmx_reboot_nb);
 	if (r)
 		goto out_hp;
+	r = register_module_notifier(&vmx_module_nb);
+	if (r)
+		goto out_reboot;
 	return 0;
 
+out_reboot:
+	unregister_reboot_notifier(&vmx_reboot_nb);
 out_hp:
 	cpuhp_remove_state(hp_state);
 out_free:
@@ -541,6 +586,10 @@ void vmm_vmx_exit(void)
 {
 	/* Every VM holds a module reference, so none exists here. */
 	WARN_ON(vmx_users);
+	unregister_module_notifier(&vmx_module_nb);
+	mutex_lock(&vmx_lock);
+	emergency_cb_unregister();
+	mutex_unlock(&vmx_lock);
 	unregister_reboot_notifier(&vmx_reboot_nb);
 	cpuhp_remove_state(hp_state);
 	free_vmxon_regions();

@@ -7,7 +7,26 @@
 [ -e "$VMM_KO" ] || skip_all "no vmm.ko at $VMM_KO"
 kvm_load || skip_all "kvm_intel not available"
 vmm_load
-plan 9
+# Since Linux 6.12, kvm_intel turns VMX on when it loads and keeps it
+# until it is unloaded (kvm.enable_virt_at_load, on by default).
+at_load=$(cat /sys/module/kvm/parameters/enable_virt_at_load 2>/dev/null || echo N)
+if [ "$at_load" = Y ]; then
+	plan 13
+	"$BIN/vm_hold" -d /dev/vmm; r=$?
+	check "kvm_intel holds VMX from its load (enable_virt_at_load): vmm refuses with EBUSY, no KVM VM needed (status $r)" [ $r -eq 2 ]
+	check "no CPU left half-enabled" [ -z "$(vmx_cpus)" ]
+	kvm_unload
+	check "vmm works once kvm_intel is gone" "$BIN/vm_hold" -d /dev/vmm -r
+	hold_vm /dev/vmm
+	if kvm_load 2>/dev/null; then r=0; else r=1; fi
+	check "kvm_intel cannot load while vmm holds VMX (load status $r)" [ $r -ne 0 ]
+	release_vm
+	# The rest with VMX on only while KVM has a VM, as before 6.12.
+	kvm_unload
+	kvm_load enable_virt_at_load=0 || { not_ok "kvm enable_virt_at_load=0"; finish; }
+else
+	plan 9
+fi
 
 # KVM first.
 check "KVM VM created and run" hold_vm /dev/kvm

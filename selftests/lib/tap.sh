@@ -31,14 +31,20 @@ vmm_loaded() { [ -d /sys/module/vmm ]; }
 vmm_load() { vmm_loaded || insmod "$VMM_KO" "$@"; }
 vmm_unload() { ! vmm_loaded || rmmod vmm; }
 
+# kvm_load [PARAM=VALUE...]: kvm_intel and what it needs; the parameters
+# are kvm.ko's (taken when kvm is not loaded yet).
 kvm_load() {
 	if [ -n "$KVM_DIR" ]; then
 		for m in irqbypass kvm kvm-intel; do
-			[ -d "/sys/module/$(echo $m | tr - _)" ] ||
+			[ -d "/sys/module/$(echo $m | tr - _)" ] && continue
+			if [ $m = kvm ]; then
+				insmod "$KVM_DIR/$m.ko" "$@" || return 1
+			else
 				insmod "$KVM_DIR/$m.ko" || return 1
+			fi
 		done
 	else
-		modprobe kvm_intel
+		modprobe kvm "$@" && modprobe kvm_intel
 	fi
 }
 kvm_unload() {
