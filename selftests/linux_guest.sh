@@ -39,7 +39,7 @@ show() { tr -d '\r' < "$1" | sed "s/^/  $2: /"; }
 # st and n (the nonce).
 boot() {
 	n=$(nonce)
-	"$VMMCTL" run --timeout 300 --initrd "$L/initrd.gz" \
+	"$VMMCTL" run --timeout 60 --initrd "$L/initrd.gz" \
 		--cmdline "vmtest.mode=$2 vmtest.nonce=$n $FAST" "$L/vmlinuz" \
 		< /dev/null > "$T/$1.out" 2> "$T/$1.err"
 	st=$?
@@ -67,10 +67,10 @@ check "reboot: vmmctl status $ST_RESET (the guest reset itself)" [ "$st" = $ST_R
 
 # The shell, typed at through a pseudo-terminal.
 n=$(nonce)
-"$PTY_RUN" -t 300 -e "vmtest-linux-guest: shell" -e "# " \
+"$PTY_RUN" -t 60 -e "vmtest-linux-guest: shell" -e "# " \
 	-s 'echo $((6 * 7))-answer\n' -e "42-answer" \
 	-s 'poweroff -f\n' -- \
-	"$VMMCTL" run --timeout 300 --initrd "$L/initrd.gz" \
+	"$VMMCTL" run --timeout 60 --initrd "$L/initrd.gz" \
 	--cmdline "vmtest.mode=shell vmtest.nonce=$n $FAST" "$L/vmlinuz" \
 	> "$T/shell.out" 2>&1
 st=$?
@@ -79,8 +79,8 @@ check "shell: typed input reached the guest's shell and its answer came back, th
 check "shell: the answer 42 on the terminal" grep -q "42-answer" "$T/shell.out"
 
 n=$(nonce)
-"$PTY_RUN" -t 300 -e "vmtest-linux-guest: shell" -e "# " -s '\x01x' -- \
-	"$VMMCTL" run --timeout 300 --initrd "$L/initrd.gz" \
+"$PTY_RUN" -t 60 -e "vmtest-linux-guest: shell" -e "# " -s '\x01x' -- \
+	"$VMMCTL" run --timeout 60 --initrd "$L/initrd.gz" \
 	--cmdline "vmtest.mode=shell vmtest.nonce=$n $FAST" "$L/vmlinuz" \
 	> "$T/quit.out" 2>&1
 st=$?
