@@ -46,11 +46,12 @@ bool vmm_rebooting;
 
 static DEFINE_PER_CPU(void *, vmxon_region);
 static DEFINE_PER_CPU(bool, vmx_on);
-static DEFINE_MUTEX(vmx_lock);		/* serialises get/put */
-static unsigned int vmx_users;		/* VMs alive; under vmx_lock */
+/* Serialises get/put and the emergency-callback state below. */
+static DEFINE_MUTEX(vmx_lock);
+static unsigned int vmx_users;		/* VMs alive */
 static int hp_state = -1;
-static bool own_emergency_cb;		/* under vmx_lock */
-static bool kvm_coming;			/* under vmx_lock */
+static bool own_emergency_cb;		/* we hold the kernel's slot */
+static int kvm_vendor = -1;		/* kvm_intel: -1 unknown, 0 gone, 1 there */
 
 void vmm_vmwrite_error(unsigned long field, unsigned long value)
 {
@@ -373,37 +374,37 @@ static void vmx_emergency_off(void)
 
 /*
  * The kernel has a single slot for the emergency callback, and kvm_intel
- * takes it when it loads or when it first turns VMX on (6.12 without
- * enable_virt_at_load); KVM's callback turns VMX off on any CPU that has
- * CR4.VMXE set, which covers us as well.  So we take the slot with our
- * first VM while neither the KVM core is loaded nor kvm_intel loading,
- * and keep it until the module goes: giving it back waits for an RCU
- * grace period, which takes seconds where RCU batches lazily (Debian's
- * 6.12 has RCU_LAZY; in the emulated host, 16 VMs created and closed one
- * after the other outlasted the suite's time limit).  kvm_intel about to
- * load gets the slot from vmx_module_event().  Under vmx_lock.
+ * takes it once it is loading (its init on 6.1; on 6.12 when it turns
+ * VMX on: at its load, or at its first VM with enable_virt_at_load=0);
+ * KVM's callback turns VMX off on any CPU that has CR4.VMXE set, which
+ * covers us as well.  So we take the slot with our first VM unless
+ * kvm_intel is there, and keep it until the module goes: giving it back
+ * waits for an RCU grace period, and in the emulated 2-CPU host running
+ * Debian's 6.12 one took seconds, on every close of the last VM.
+ * vmx_module_event() gives the slot to a kvm_intel that is coming and
+ * takes it back when it goes.
  */
-static void emergency_cb_take(void)
+static void emergency_cb_register(void)
 {
-	if (own_emergency_cb || kvm_coming)
+	lockdep_assert_held(&vmx_lock);
+	if (own_emergency_cb || kvm_vendor > 0)
 		return;
+	/*
+	 * No kvm_intel event seen since we loaded: a KVM core already here
+	 * means kvm_intel may be too (with 6.12's enable_virt_at_load=0 it
+	 * takes the slot at its first VM, which would then WARN).
+	 */
+	if (kvm_vendor < 0 && __symbol_get("kvm_rebooting")) {
+		__symbol_put("kvm_rebooting");
+		return;
+	}
 	cpu_emergency_register_virt_callback(vmx_emergency_off);
 	own_emergency_cb = true;
 }
 
-static void emergency_cb_register(void)
-{
-	void *kvm = __symbol_get("kvm_rebooting");
-
-	if (kvm) {
-		__symbol_put("kvm_rebooting");
-		return;
-	}
-	emergency_cb_take();
-}
-
 static void emergency_cb_unregister(void)
 {
+	lockdep_assert_held(&vmx_lock);
 	if (!own_emergency_cb)
 		return;
 	cpu_emergency_unregister_virt_callback(vmx_emergency_off);
@@ -411,11 +412,11 @@ static void emergency_cb_unregister(void)
 }
 
 /*
- * kvm_intel is coming: give the slot back before its init can claim it
- * (a second claim WARNs), and take none until it is live or gone.  Gone
- * (unloaded, or its load failed because we hold VMX), it has given the
- * slot back: take it again if VMs of ours need it, the KVM core that may
- * stay loaded never claims it.
+ * kvm_intel coming: give the slot back before its init can take it (a
+ * second taker WARNs).  Going (unloaded, or its load failed, for
+ * instance because we hold VMX): it has given the slot back, so take it
+ * again if VMs of ours need it.  GOING only follows a COMING, and while
+ * kvm_intel is COMING the KVM core is live.
  */
 static int vmx_module_event(struct notifier_block *nb, unsigned long state,
 			    void *data)
@@ -425,11 +426,17 @@ static int vmx_module_event(struct notifier_block *nb, unsigned long state,
 	if (strcmp(mod->name, "kvm_intel"))
 		return NOTIFY_DONE;
 	mutex_lock(&vmx_lock);
-	kvm_coming = state == MODULE_STATE_COMING;
-	if (kvm_coming)
+	switch (state) {
+	case MODULE_STATE_COMING:
+		kvm_vendor = 1;
 		emergency_cb_unregister();
-	else if (state == MODULE_STATE_GOING && vmx_users)
-		emergency_cb_take();
+		break;
+	case MODULE_STATE_GOING:
+		kvm_vendor = 0;
+		if (vmx_users)
+			emergency_cb_register();
+		break;
+	}
 	mutex_unlock(&vmx_lock);
 	return NOTIFY_OK;
 }
