@@ -14,7 +14,7 @@
 # lifetime or locking bug on the first pass through a path.  The counts,
 # unless the environment sets them:
 #   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (8 in "check")
-#   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (10 s)
+#   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (6 s)
 #   VMM_FUZZ_SECONDS  fuzz_test's run (8 s)
 #   VMM_IRQ_STREAM    irq_test's injection streams (2000, 1000, 300, and
 #                     1000 under a 1 ms timer): 224 is every vector once
