@@ -294,12 +294,44 @@ static void *pc_thread(void *arg)
 
 #define CPUID_TSC_LEAF		0x15
 #define CPUID_1_ECX_X2APIC	(1U << 21)
+#define CPUID_1_EDX_HTT		(1U << 28)
 #define CPUID_1_ECX_DEADLINE	(1U << 24)
+
+/*
+ * One core with one thread, whatever the host's topology: the legacy
+ * count in leaf 1 (and no HTT), the cores and cache sharers of leaf 4,
+ * and one SMT and one core level in leaves 0xb and 0x1f.  Linux 6.12
+ * WARNs at boot when leaf 1 counts fewer logical CPUs than leaf 4 cores.
+ */
+static void one_cpu_topology(const struct vmm_cpuid2 *list,
+			     struct vmm_cpuid_entry2 *ov, size_t *n)
+{
+	for (uint32_t i = 0; i < list->nent; i++) {
+		struct vmm_cpuid_entry2 e = list->entries[i];
+
+		switch (e.function) {
+		case 4:
+			e.eax &= ~(0x3fU << 26 | 0xfffU << 14);
+			break;
+		case 0xb:
+		case 0x1f:
+			/* Level 0 SMT (type 1), level 1 core (type 2). */
+			e.eax = 0;
+			e.ebx = e.index < 2;
+			e.ecx = e.index;
+			if (e.index < 2)
+				e.ecx |= (e.index + 1) << 8;
+			break;
+		default:
+			continue;
+		}
+		ov[(*n)++] = e;
+	}
+}
 
 int vmm_pc_setup_cpuid(struct vmm_vcpu *vcpu)
 {
-	struct vmm_cpuid_entry2 ov[3];
-	struct vmm_cpuid_entry2 *e;
+	struct vmm_cpuid_entry2 *ov, *e;
 	struct vmm_cpuid2 *list;
 	size_t n = 0;
 	long khz;
@@ -310,16 +342,25 @@ int vmm_pc_setup_cpuid(struct vmm_vcpu *vcpu)
 	ret = vmm_get_supported_cpuid(vcpu->vm->dev, &list);
 	if (ret)
 		return ret;
-	memset(ov, 0, sizeof(ov));
+	ov = calloc(list->nent + 2, sizeof(*ov));
+	if (!ov) {
+		free(list);
+		return -ENOMEM;
+	}
 
-	/* No local APIC, so none of its modes or timers either. */
+	/*
+	 * No local APIC, so none of its modes or timers either; one logical
+	 * CPU in the package.
+	 */
 	e = vmm_cpuid_find(list, 1, 0);
 	if (e) {
 		ov[n] = *e;
-		ov[n].edx &= ~(1U << 9);
+		ov[n].edx &= ~(1U << 9 | CPUID_1_EDX_HTT);
 		ov[n].ecx &= ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_DEADLINE);
+		ov[n].ebx = (ov[n].ebx & ~(0xffU << 16)) | 1U << 16;
 		n++;
 	}
+	one_cpu_topology(list, ov, &n);
 
 	/*
 	 * The TSC frequency in leaf 0x15 (crystal 1 MHz times khz / 1000),
@@ -340,7 +381,9 @@ int vmm_pc_setup_cpuid(struct vmm_vcpu *vcpu)
 		n++;
 	}
 	free(list);
-	return vmm_vcpu_setup_cpuid(vcpu, ov, n);
+	ret = vmm_vcpu_setup_cpuid(vcpu, ov, n);
+	free(ov);
+	return ret;
 }
 
 /* ---- creation ---- */
