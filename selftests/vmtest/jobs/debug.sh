@@ -15,7 +15,7 @@
 # unless the environment sets them:
 #   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (8 in "check")
 #   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (6 s)
-#   VMM_FUZZ_SECONDS  fuzz_test's run (8 s)
+#   VMM_FUZZ_SECONDS  fuzz_test's run (6 s)
 #   VMM_IRQ_STREAM    irq_test's injection streams (2000, 1000, 300, and
 #                     1000 under a 1 ms timer): 224 is every vector once
 #   VMM_LIFECYCLE_VMS lifecycle_test's VMs for the MemFree check (16)
