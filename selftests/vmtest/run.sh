@@ -675,7 +675,7 @@ console_line()
 # stopping or the time limit.
 watch_guest()
 {
-	local jbuf= cbuf= busy limit alive=1
+	local jbuf= tbuf= cbuf= busy limit alive=1
 	limit=$(( $(now_us) + TIMEOUT * 1000000 ))
 	while :; do
 		busy=0
@@ -683,7 +683,7 @@ watch_guest()
 			busy=1
 			console_line "$LINE" && continue
 			# Stopping: show what the job got out before.
-			while { next_line 6 jbuf || next_line 8 jbuf; } &&
+			while { next_line 6 jbuf || next_line 8 tbuf; } &&
 				job_line "$LINE"; do :; done
 			return 0
 		done
@@ -692,7 +692,7 @@ watch_guest()
 		# marker the guest powers off: its console is read until the
 		# emulator stops (at most POWEROFF_WAIT s), so that a kernel
 		# problem on the way down counts too.
-		while [ $END_SEEN = 0 ] && { next_line 6 jbuf || next_line 8 jbuf; }; do
+		while [ $END_SEEN = 0 ] && { next_line 6 jbuf || next_line 8 tbuf; }; do
 			busy=1
 			job_line "$LINE" && continue
 			limit=$(( $(now_us) + POWEROFF_WAIT * 1000000 ))
