@@ -102,7 +102,7 @@ runs()
 		echo "debug --kernel debug --cpus 2 --job debug"
 	echo "6.1-smp --kernel 6.1 --cpus 2 --tests $_smp"
 	[ "${VMM_CHECK_612:-1}" = 0 ] ||
-		echo "6.12-smp --kernel 6.12 --cpus 2 --tests $_smp --env VMM_FUZZ_SECONDS=4 --env VMM_ONOFF_CYCLES=4 --env VMM_HOTPLUG_SECS=5"
+		echo "6.12-smp --kernel 6.12 --cpus 2 --tests $_smp --env VMM_FUZZ_SECONDS=3 --env VMM_ONOFF_CYCLES=2 --env VMM_HOTPLUG_SECS=3"
 	echo "6.1-up --kernel 6.1 --cpus 1 --tests $_up"
 	[ "${VMM_CHECK_612:-1}" = 0 ] ||
 		echo "6.12-up --kernel 6.12 --cpus 1 --tests $_up"

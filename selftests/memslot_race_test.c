@@ -39,7 +39,8 @@
 #define GPA_A		0x10000000
 #define GPA_B		0x20000000
 #define PATTERN		0x5a5a5a5a00000000
-#define ROUNDS		24
+#define ROUNDS		24	/* $VMM_MEMSLOT_ROUNDS, at least 12: each */
+				/* delete/move x drop/replace x window once */
 #define DELAY_MS	20
 
 /* Control words in slot 0 (TEST_DATA_GPA). */
@@ -239,13 +240,19 @@ int main(void)
 {
 	struct vcpu_state v = { 0 };
 	struct unmapper u = { 0 };
-	unsigned int rounds = 0, deletes = 0, moves = 0;
+	unsigned int rounds = 0, deletes = 0, moves = 0, nrounds = ROUNDS;
+	const char *env = getenv("VMM_MEMSLOT_ROUNDS");
 	pthread_t vt, ut;
 	struct vmm_vm *vm;
 	int delay, saved, r = 0;
 	bool mapped = true;
 	double t0;
 	uint64_t n;
+
+	if (env)
+		nrounds = (unsigned int)strtoul(env, NULL, 0);
+	if (nrounds < 12)
+		nrounds = 12;
 
 	vm = vm_create_with_one_vcpu(&v.vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(reader),
@@ -274,7 +281,7 @@ int main(void)
 	TEST_ASSERT(pthread_create(&ut, NULL, unmapper_thread, &u) == 0, "pthread_create");
 
 	t0 = now();
-	for (n = 1; n <= ROUNDS && !r && !u.err; n++) {
+	for (n = 1; n <= nrounds && !r && !u.err; n++) {
 		bool move = n & 1;
 		uint64_t reads;
 
@@ -337,9 +344,9 @@ int main(void)
 	if (saved >= 0)
 		param_set(saved);
 
-	tap_ok(rounds == ROUNDS && !r && !u.err && mapped,
-	       "%u of %d rounds (%u deletes, %u moves) raced MADV_DONTNEED / mmap(MAP_FIXED) in %.1f s",
-	       rounds, ROUNDS, deletes, moves, now() - t0);
+	tap_ok(rounds == nrounds && !r && !u.err && mapped,
+	       "%u of %u rounds (%u deletes, %u moves) raced MADV_DONTNEED / mmap(MAP_FIXED) in %.1f s",
+	       rounds, nrounds, deletes, moves, now() - t0);
 	if (v.stale)
 		tap_diag("first stale read: %#llx at offset %#llx after round %llu was gone",
 			 (unsigned long long)v.stale_val,

@@ -19,7 +19,7 @@
 # (fuzz_test 40 s, hotplug.sh 20 s, 20 load/unload cycles), the same
 # paths with fewer random draws; each run draws a new seed, so the runs
 # add up.  jobs/debug.sh sets less for the debug kernel.
-: "${VMM_FUZZ_SECONDS:=6}" "${VMM_HOTPLUG_SECS:=6}" "${VMM_ONOFF_CYCLES:=8}"
+: "${VMM_FUZZ_SECONDS:=5}" "${VMM_HOTPLUG_SECS:=6}" "${VMM_ONOFF_CYCLES:=8}"
 export VMM_FUZZ_SECONDS VMM_HOTPLUG_SECS VMM_ONOFF_CYCLES
 
 if [ -x /vmm/selftests/run_tests.sh ]; then

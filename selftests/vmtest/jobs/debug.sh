@@ -15,14 +15,16 @@
 # unless the environment sets them:
 #   VMM_ONOFF_CYCLES  vmx_onoff.sh load/VM/unload cycles (8 in "check")
 #   VMM_HOTPLUG_SECS  hotplug.sh CPU 1 off/on under migrate_stress (6 s)
-#   VMM_FUZZ_SECONDS  fuzz_test's run (6 s)
+#   VMM_FUZZ_SECONDS  fuzz_test's run (5 s)
 #   VMM_IRQ_STREAM    irq_test's injection streams (2000, 1000, 300, and
 #                     1000 under a 1 ms timer): 224 is every vector once
 #   VMM_LIFECYCLE_VMS lifecycle_test's VMs for the MemFree check (16)
-: "${VMM_ONOFF_CYCLES:=3}" "${VMM_HOTPLUG_SECS:=5}" "${VMM_FUZZ_SECONDS:=3}"
-: "${VMM_IRQ_STREAM:=224}" "${VMM_LIFECYCLE_VMS:=6}"
+#   VMM_MEMSLOT_ROUNDS memslot_race_test's rounds (24; 12 covers each
+#                     delete/move x drop/replace x window once)
+: "${VMM_ONOFF_CYCLES:=2}" "${VMM_HOTPLUG_SECS:=3}" "${VMM_FUZZ_SECONDS:=2}"
+: "${VMM_IRQ_STREAM:=224}" "${VMM_LIFECYCLE_VMS:=6}" "${VMM_MEMSLOT_ROUNDS:=12}"
 export VMM_ONOFF_CYCLES VMM_HOTPLUG_SECS VMM_FUZZ_SECONDS VMM_IRQ_STREAM \
-	VMM_LIFECYCLE_VMS
+	VMM_LIFECYCLE_VMS VMM_MEMSLOT_ROUNDS
 
 if [ -z "${VMM_TESTS:-}" ]; then
 	VMM_TESTS=lifecycle_test,smp_test,memslot_test,memslot_race_test,thp_split_test,host_state_test,signal_test,misuse_test,dirty_test,genl_test,irq_test,debug_test
