@@ -120,7 +120,9 @@ run_one()
 	shift
 	_t=$(date +%s)
 	echo "== $_n: run.sh $*" | cut -c1-150
-	VMTEST_DIR=${VMTEST_DIR:+$VMTEST_DIR-$_n} \
+	# A work directory per run: two runs may share a kernel and a CPU
+	# count (6.1-up and packages), and run.sh's default would collide.
+	VMTEST_DIR=${VMTEST_DIR:-/tmp/vmtest-check}-$_n \
 		selftests/vmtest/run.sh --timeout 3600 "$@" 2>&1 < /dev/null |
 		stamp > "$log/vmtest-$_n.out"
 	took "$_n" "$_t"
