@@ -7,7 +7,7 @@
 # 0, as a halt), its timer and serial interrupts are counted in
 # /proc/interrupts, a shell on the console answers what is typed through
 # a pseudo-terminal and vmmctl gives the terminal back as it found it,
-# Ctrl-A x quits, and a guest reboot gives the reset status.
+# a guest reboot gives the reset status, and Ctrl-A x quits.
 . "$(dirname "$0")/lib/tap.sh"
 
 L=${VMM_LINUX:-/vmm/linux}
@@ -30,7 +30,7 @@ fi
 [ -x "$VMMCTL" ] || { echo "# no vmmctl at $VMMCTL"; exit 1; }
 mkdir -p "$T"
 trap 'rm -rf "$T"' EXIT
-plan 12
+plan 11
 
 nonce() { od -An -N4 -tu4 /dev/urandom | tr -d ' '; }
 show() { tr -d '\r' < "$1" | sed "s/^/  $2: /"; }
@@ -61,31 +61,30 @@ check "report: the timer interrupt reached the guest (IRQ 0: ${t:-none})" [ "${t
 check "report: the serial interrupt reached the guest (IRQ 4: ${s:-none})" [ "${s:-0}" -gt 0 ]
 check "report: no panic, warning or oops on the console" clean report
 
-boot reboot reboot
-check "reboot: marker with nonce $n" marker reboot
-check "reboot: vmmctl status $ST_RESET (the guest reset itself)" [ "$st" = $ST_RESET ]
-
-# The shell, typed at through a pseudo-terminal.
+# The shell, typed at through a pseudo-terminal; the guest then reboots.
 n=$(nonce)
 "$PTY_RUN" -t 60 -e "vmtest-linux-guest: shell" -e "# " \
 	-s 'echo $((6 * 7))-answer\n' -e "42-answer" \
-	-s 'poweroff -f\n' -- \
+	-s 'reboot -f\n' -- \
 	"$VMMCTL" run --timeout 60 --initrd "$L/initrd.gz" \
 	--cmdline "vmtest.mode=shell vmtest.nonce=$n $FAST" "$L/vmlinuz" \
 	> "$T/shell.out" 2>&1
 st=$?
 show "$T/shell.out" pty
-check "shell: typed input reached the guest's shell and its answer came back, then power-off (status $st, want $ST_HALT)" [ "$st" = $ST_HALT ]
+check "shell: marker with nonce $n" marker shell
 check "shell: the answer 42 on the terminal" grep -q "42-answer" "$T/shell.out"
+check "shell: typed input reached the guest's shell, then its reboot gave status $ST_RESET (status $st)" [ "$st" = $ST_RESET ]
 
+# Ctrl-A x while the kernel is still printing its boot messages: that
+# the guest is busy does not matter, and the test needs no second boot.
 n=$(nonce)
-"$PTY_RUN" -t 60 -e "vmtest-linux-guest: shell" -e "# " -s '\x01x' -- \
+"$PTY_RUN" -t 60 -e "Linux version" -s '\x01x' -- \
 	"$VMMCTL" run --timeout 60 --initrd "$L/initrd.gz" \
 	--cmdline "vmtest.mode=shell vmtest.nonce=$n $FAST" "$L/vmlinuz" \
 	> "$T/quit.out" 2>&1
 st=$?
 show "$T/quit.out" pty
-check "quit: Ctrl-A x ends vmmctl with status $ST_QUIT and the terminal restored (status $st)" [ "$st" = $ST_QUIT ]
+check "quit: Ctrl-A x during the boot ends vmmctl with status $ST_QUIT and the terminal restored (status $st)" [ "$st" = $ST_QUIT ]
 
 # The errors a user meets.
 "$VMMCTL" run --initrd "$T/missing.gz" "$L/vmlinuz" < /dev/null > "$T/e1.out" 2>&1
