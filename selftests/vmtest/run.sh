@@ -215,7 +215,7 @@ setup()
 {
 	# What the harness itself runs on the host.
 	pkg_install bochs bochsbios vgabios busybox-static cpio isolinux \
-		syslinux-common xorriso xz-utils gzip kmod make gcc libc6-dev binutils \
+		syslinux-common xorriso xz-utils gzip lz4 kmod make gcc libc6-dev binutils \
 		pkg-config libnl-3-dev libnl-genl-3-dev
 	# The qemu job's payload, installed for that job only.
 	[ "$JOB" != qemu ] || pkg_install qemu-system-x86 strace
@@ -450,10 +450,19 @@ make_initramfs()
 	[ "$JOB" != qemu ] || stage_qemu
 	[ "$DEBUG_KERNEL" != 0 ] || stage_linux_guest
 
-	# Programs and their libraries; bash for scripts that ask for it
+	# KVM's modules without their debug sections (symbols stay): the
+	# image is smaller and unpacks faster (the kernel's time, not the
+	# host's).
+	for m in "$STAGE"/vmm/kvm/*.ko; do
+		[ ! -f "$m" ] || strip --strip-debug "$m"
+	done
+
+	# Programs (without debug sections) and their libraries; bash for
+	# scripts that ask for it
 	while IFS= read -r -d '' f; do
 		case $f in *.ko) continue ;; esac
 		if [ "$(head -c 4 "$f" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
+			strip --strip-debug "$f"
 			stage_deps "$f"
 		elif head -n 1 "$f" | grep -Eq '^#! *(/usr)?/bin/(env +)?bash'; then
 			needs_bash=1
@@ -464,8 +473,11 @@ make_initramfs()
 		stage_deps /bin/bash
 	fi
 
+	# LZ4 (the legacy format, which the kernel's initramfs code reads):
+	# a fifth larger than gzip, unpacked several times faster, which on
+	# the debug kernel took 3 s of emulated time with gzip.
 	(cd "$STAGE" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 > "$1"
+		cpio --null -o -H newc --owner=0:0 --quiet) | lz4 -l -9 -q > "$1"
 }
 
 # A CD that isolinux boots: the kernel and the initramfs.  isolinux also
@@ -483,7 +495,7 @@ make_iso()
 	TIMEOUT 0
 	LABEL vmtest
 	  KERNEL /vmlinuz
-	  INITRD /initrd.gz
+	  INITRD /initrd.lz4
 	  APPEND $CMDLINE
 	EOF
 	xorriso -as mkisofs -quiet -R -J -o "$WORK/boot.iso" \
@@ -536,7 +548,7 @@ image()
 {
 	kernel_cmdline
 	mkdir -p "$WORK/iso"
-	make_initramfs "$WORK/iso/initrd.gz"
+	make_initramfs "$WORK/iso/initrd.lz4"
 	make_iso
 	write_bochsrc
 	say "image: $(du -h "$WORK/boot.iso" | cut -f1) ($WORK/boot.iso)"
