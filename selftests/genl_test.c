@@ -6,8 +6,8 @@
  *    memory slots; a VM_GET dump lists them in increasing id order with
  *    the right pid, uid, vCPU and slot counts, memory, state and creation
  *    time, VM_GET per id agrees, and they are gone once the children
- *    exit.  100 VMs of one vCPU: dumps spanning several messages list
- *    every VM and every vCPU exactly once;
+ *    exit.  100 VMs of one vCPU (VMM_GENL_VMS, at least 40): dumps
+ *    spanning several messages list every VM and every vCPU exactly once;
  *  - statistics: a guest looping a while, then doing 5 CPUIDs (handled
  *    in the kernel), 3 OUTs (to user space), 2 HLTs, 4 MMIO writes and
  *    3 MMIO reads gives exactly those counts of VM exits by basic reason,
@@ -27,7 +27,8 @@
  *    8-byte id, with id 0, with an unknown attribute, STATS_GET without
  *    the dump flag, unknown ids: the errors, and the family still works;
  *  - dumps (and an event listener) racing VM creation and destruction
- *    in another thread for at least two seconds and ten cycles.
+ *    in another thread for at least two seconds (VMM_GENL_RACE_MS, at
+ *    least 500) and ten cycles.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -1091,11 +1092,30 @@ static void test_processes(struct nl_sock *sk)
 	tap_ok(ok && gone, "children exited: none of their VMs is left in the dump");
 }
 
-/* 100 VMs of one vCPU each: the dumps span several messages. */
+/*
+ * env_uint(NAME, DEFAULT, MIN, MAX): a count from the environment (the
+ * debug kernel's job runs fewer), within MIN..MAX.
+ */
+static unsigned int env_uint(const char *name, unsigned int def,
+			     unsigned int min, unsigned int max)
+{
+	const char *s = getenv(name);
+	unsigned long v = s ? strtoul(s, NULL, 0) : def;
+
+	return v < min ? min : v > max ? max : (unsigned int)v;
+}
+
+/*
+ * 100 VMs of one vCPU each: the dumps span several messages (about 34
+ * VMs fit in one, so 40 is the least that still needs two).
+ */
 #define MANY_VMS	100
+#define MANY_VMS_MIN	40
 
 static void test_many(void)
 {
+	unsigned int nvms = env_uint("VMM_GENL_VMS", MANY_VMS, MANY_VMS_MIN,
+				     MANY_VMS);
 	struct vmm_vm *vms[MANY_VMS];
 	uint32_t ids[MANY_VMS];
 	struct gmsgs dump = { 0 };
@@ -1105,7 +1125,7 @@ static void test_many(void)
 	bool ok;
 	int r;
 
-	for (int i = 0; i < MANY_VMS; i++) {
+	for (unsigned int i = 0; i < nvms; i++) {
 		struct vmm_vcpu *vcpu;
 
 		TEST_ASSERT_OK(vmm_vm_create(dev, &vms[i]));
@@ -1117,7 +1137,7 @@ static void test_many(void)
 	sk = gsock_open();
 	r = vm_dump(sk, &dump, &nrecv);
 	ok = r == 0 && vm_dump_sane(&dump);
-	for (int i = 0; i < MANY_VMS && ok; i++) {
+	for (unsigned int i = 0; i < nvms && ok; i++) {
 		unsigned int seen = 0;
 
 		for (unsigned int j = 0; j < dump.n; j++)
@@ -1134,8 +1154,8 @@ static void test_many(void)
 	}
 	if (r)
 		tap_diag("dump: %s", err_name(r));
-	tap_ok(ok, "%d VMs: the VM dump (%u messages in %u datagrams) lists each once, in order",
-	       MANY_VMS, dump.n, nrecv);
+	tap_ok(ok, "%u VMs: the VM dump (%u messages in %u datagrams) lists each once, in order",
+	       nvms, dump.n, nrecv);
 	gmsgs_free(&dump);
 	nl_socket_free(sk);
 
@@ -1143,7 +1163,7 @@ static void test_many(void)
 	nrecv = 0;
 	r = stats_dump(sk, 0, &dump, &nrecv);
 	ok = r == 0 && stats_sane(&dump);
-	for (int i = 0; i < MANY_VMS && ok; i++) {
+	for (unsigned int i = 0; i < nvms && ok; i++) {
 		unsigned int seen = 0;
 
 		for (unsigned int j = 0; j < dump.n; j++)
@@ -1157,11 +1177,11 @@ static void test_many(void)
 	}
 	if (r)
 		tap_diag("dump: %s", err_name(r));
-	tap_ok(ok, "%d VMs: the stats dump (%u messages in %u datagrams) lists each vCPU once",
-	       MANY_VMS, dump.n, nrecv);
+	tap_ok(ok, "%u VMs: the stats dump (%u messages in %u datagrams) lists each vCPU once",
+	       nvms, dump.n, nrecv);
 	gmsgs_free(&dump);
 
-	for (int i = 0; i < MANY_VMS; i++)
+	for (unsigned int i = 0; i < nvms; i++)
 		vmm_vm_destroy(vms[i]);
 	vmm_close(dev);
 	ok = false;
@@ -1175,7 +1195,7 @@ static void test_many(void)
 				ok = false;
 		gmsgs_free(&dump);
 	}
-	tap_ok(ok, "%d VMs destroyed: none left in the dump", MANY_VMS);
+	tap_ok(ok, "%u VMs destroyed: none left in the dump", nvms);
 	nl_socket_free(sk);
 }
 
@@ -1929,11 +1949,13 @@ static void test_malformed(struct nl_sock *sk)
 /* ------------------------------------------------------------------ */
 
 /*
- * The race lasts at least STRESS_NS and at least STRESS_MIN cycles and
- * one dump of each kind, however slow the host (the emulator can stall a
- * thread for seconds), but no longer than STRESS_LIMIT_NS.
+ * The race lasts at least STRESS_MS (VMM_GENL_RACE_MS, at least
+ * STRESS_MS_MIN) and at least STRESS_MIN cycles and one dump of each
+ * kind, however slow the host (the emulator can stall a thread for
+ * seconds), but no longer than STRESS_LIMIT_NS.
  */
-#define STRESS_NS	2000000000ULL
+#define STRESS_MS	2000
+#define STRESS_MS_MIN	500
 #define STRESS_MIN	10
 #define STRESS_LIMIT_NS	120000000000ULL
 #define STRESS_MAX	300
@@ -2113,6 +2135,8 @@ static void test_stress(struct nl_sock *sk)
 		VMM_EVENT_VCPU_CREATED, VMM_EVENT_VM_DESTROYED };
 	struct creator *cr = calloc(1, sizeof(*cr));
 	struct ev_log *el = calloc(1, sizeof(*el));
+	uint64_t race_ns = env_uint("VMM_GENL_RACE_MS", STRESS_MS, STRESS_MS_MIN,
+				    STRESS_LIMIT_NS / 1000000) * 1000000ULL;
 	struct dumper du = { 0 };
 	struct gmsgs c = { 0 };
 	pthread_t tc, td;
@@ -2147,7 +2171,7 @@ static void test_stress(struct nl_sock *sk)
 	start = now_ns(CLOCK_MONOTONIC);
 	while (!__atomic_load_n(&stress_stop, __ATOMIC_SEQ_CST) && !el->bad) {
 		uint64_t t = now_ns(CLOCK_MONOTONIC) - start;
-		bool enough = t >= STRESS_NS &&
+		bool enough = t >= race_ns &&
 			__atomic_load_n(&cr->cycles, __ATOMIC_RELAXED) >= STRESS_MIN &&
 			__atomic_load_n(&du.vm_dumps, __ATOMIC_RELAXED) &&
 			__atomic_load_n(&du.stats_dumps, __ATOMIC_RELAXED);

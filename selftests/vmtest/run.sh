@@ -29,7 +29,7 @@ usage: $0 [options]
                              built and cached by debug-kernel.sh), or an exact
                              version such as 6.1.0-56-cloud-amd64
   --cpus N                   emulated CPUs, 1 (default) or 2
-  --mem MiB                  guest memory (default 512, 768 for the debug kernel)
+  --mem MiB                  guest memory (default 512)
   --timeout SEC              limit for boot and job (default 1800; none for --shell)
   --tests A,B,...            with the check job: only these selftests
   --env VMM_NAME=VALUE       set that variable for the job (a test's knob,
@@ -89,11 +89,9 @@ parse_args()
 	done
 
 	[[ $CPUS =~ ^[1-8]$ ]] || die "--cpus: 1 or 2 (up to 8 accepted)"
-	# KASAN's shadow, its quarantine and kmemleak's pool need room.
 	# QEMU's guest gets 128 MiB inside, QEMU and its libraries ~50 MB.
 	if [ -z "$MEM" ]; then
 		MEM=512
-		[ "$KERNEL" != debug ] || MEM=768
 		[ "$JOB" != qemu ] || MEM=1024
 	fi
 	[[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge 128 ] || die "--mem: MiB, at least 128"

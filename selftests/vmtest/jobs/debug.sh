@@ -21,10 +21,14 @@
 #   VMM_LIFECYCLE_VMS lifecycle_test's VMs for the MemFree check (16)
 #   VMM_MEMSLOT_ROUNDS memslot_race_test's rounds (24; 12 covers each
 #                     delete/move x drop/replace x window once)
+#   VMM_GENL_VMS      genl_test's VMs for the multi-message dumps (100; 40
+#                     still need two messages)
+#   VMM_GENL_RACE_MS  genl_test's dumps racing VM churn (2000 ms)
 : "${VMM_ONOFF_CYCLES:=2}" "${VMM_HOTPLUG_SECS:=3}" "${VMM_FUZZ_SECONDS:=2}"
 : "${VMM_IRQ_STREAM:=224}" "${VMM_LIFECYCLE_VMS:=6}" "${VMM_MEMSLOT_ROUNDS:=12}"
+: "${VMM_GENL_VMS:=40}" "${VMM_GENL_RACE_MS:=1000}"
 export VMM_ONOFF_CYCLES VMM_HOTPLUG_SECS VMM_FUZZ_SECONDS VMM_IRQ_STREAM \
-	VMM_LIFECYCLE_VMS VMM_MEMSLOT_ROUNDS
+	VMM_LIFECYCLE_VMS VMM_MEMSLOT_ROUNDS VMM_GENL_VMS VMM_GENL_RACE_MS
 
 if [ -z "${VMM_TESTS:-}" ]; then
 	VMM_TESTS=lifecycle_test,smp_test,memslot_test,memslot_race_test,thp_split_test,host_state_test,signal_test,misuse_test,dirty_test,genl_test,irq_test,debug_test
