@@ -182,19 +182,27 @@ static int slot_install(struct vmm_vm *vm, const struct vmm_slot *s)
 	return 0;
 }
 
+/* The library's own flags (bits 16 and up), never passed to the module. */
+#define MEM_LIB_FLAGS	(VMM_MEM_ALLOC_HUGE | VMM_MEM_NO_HUGE)
+
 /* Check the arguments common to vmm_mem_add and vmm_mem_add_at. */
 static int mem_args_ok(uint64_t gpa, uint64_t size, uint32_t flags)
 {
 	if (!size || !page_aligned(gpa) || !page_aligned(size) ||
 	    gpa + size < gpa || size > SIZE_MAX)
 		return 0;
-	/* Bits 16 and up belong to the library; only ALLOC_HUGE exists. */
-	return (flags & ~0xffffU & ~VMM_MEM_ALLOC_HUGE) == 0;
+	/* Huge pages asked for and refused at once: make up your mind. */
+	if ((flags & MEM_LIB_FLAGS) == MEM_LIB_FLAGS)
+		return 0;
+	return (flags & ~0xffffU & ~MEM_LIB_FLAGS) == 0;
 }
 
 /*
- * Anonymous zeroed memory for a slot.  With huge set, over-allocate by
- * 2 MiB, keep a 2 MiB-aligned window and advise huge pages (best effort).
+ * Anonymous zeroed memory for a slot.  With huge set (the default) and at
+ * least 2 MiB, over-allocate by 2 MiB, keep a 2 MiB-aligned window and
+ * advise transparent huge pages (best effort: the host's THP setting has
+ * the last word).  Without, advise against them, so that the slot gets
+ * 4 KiB pages even where THP is "always".
  */
 static void *mem_alloc(size_t size, bool huge)
 {
@@ -203,9 +211,15 @@ static void *mem_alloc(size_t size, bool huge)
 	uint8_t *p, *start, *end;
 	size_t len;
 
-	if (!huge) {
+	if (!huge || size < VMM_HUGE_SIZE) {
 		p = mmap(NULL, size, prot, mflags, -1, 0);
-		return p == MAP_FAILED ? NULL : p;
+		if (p == MAP_FAILED)
+			return NULL;
+#ifdef MADV_NOHUGEPAGE
+		if (!huge)
+			madvise(p, size, MADV_NOHUGEPAGE);
+#endif
+		return p;
 	}
 
 	len = size + VMM_HUGE_SIZE;
@@ -241,13 +255,13 @@ int vmm_mem_add(struct vmm_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
 	if (slot_find(vm, slot))
 		return -EEXIST;
 
-	p = mem_alloc((size_t)size, flags & VMM_MEM_ALLOC_HUGE);
+	p = mem_alloc((size_t)size, !(flags & VMM_MEM_NO_HUGE));
 	if (!p)
 		return -errno;
 
 	memset(&s, 0, sizeof(s));
 	s.slot = slot;
-	s.flags = flags & ~VMM_MEM_ALLOC_HUGE;
+	s.flags = flags & ~MEM_LIB_FLAGS;
 	s.gpa = gpa;
 	s.size = size;
 	s.hva = p;
@@ -269,7 +283,7 @@ int vmm_mem_add_at(struct vmm_vm *vm, uint32_t slot, uint64_t gpa,
 {
 	struct vmm_slot s;
 
-	if (!mem_args_ok(gpa, size, flags) || (flags & VMM_MEM_ALLOC_HUGE) ||
+	if (!mem_args_ok(gpa, size, flags) || (flags & MEM_LIB_FLAGS) ||
 	    !hva || !page_aligned((uintptr_t)hva))
 		return -EINVAL;
 
@@ -290,7 +304,7 @@ int vmm_mem_add_fd(struct vmm_vm *vm, uint32_t slot, uint64_t gpa,
 	void *p;
 	int ret;
 
-	if (!mem_args_ok(gpa, size, flags) || (flags & VMM_MEM_ALLOC_HUGE) ||
+	if (!mem_args_ok(gpa, size, flags) || (flags & MEM_LIB_FLAGS) ||
 	    fd < 0 || !page_aligned(offset) || offset > INT64_MAX)
 		return -EINVAL;
 	if (slot_find(vm, slot))
@@ -341,7 +355,7 @@ int vmm_mem_add_memfd(struct vmm_vm *vm, uint32_t slot, uint64_t gpa,
 		close(fd);
 		return ret;
 	}
-	ret = vmm_mem_add_fd(vm, slot, gpa, size, flags & ~VMM_MEM_ALLOC_HUGE,
+	ret = vmm_mem_add_fd(vm, slot, gpa, size, flags & ~MEM_LIB_FLAGS,
 			     fd, 0, hvap);
 	if (ret || !fdp)
 		close(fd);

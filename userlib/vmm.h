@@ -147,15 +147,24 @@ int vmm_enable_cap(struct vmm_vm *vm, unsigned int cap, uint64_t arg0);
 /* ------------------------------------------------------------------ */
 
 /*
- * Library-only flag for vmm_mem_add (never passed to the module): align
- * the allocation to 2 MiB and advise transparent huge pages.
+ * Library-only flags (bits 16 and up, never passed to the module).
+ *
+ * vmm_mem_add backs a slot of 2 MiB or more with transparent huge pages
+ * by default: it aligns the allocation to 2 MiB and advises MADV_HUGEPAGE
+ * (the host's THP setting has the last word; "never" gives 4 KiB pages).
+ * VMM_MEM_NO_HUGE opts out: 4 KiB pages, MADV_NOHUGEPAGE.
+ * VMM_MEM_ALLOC_HUGE is the default for vmm_mem_add, accepted for
+ * compatibility; for vmm_mem_add_memfd it asks for hugetlbfs pages.
+ * Both at once are refused (-EINVAL).
  */
 #define VMM_MEM_ALLOC_HUGE	(1U << 16)
+#define VMM_MEM_NO_HUGE		(1U << 17)
 
 /*
  * vmm_mem_add: allocate size bytes of zeroed anonymous memory and map it
  * as memory slot `slot` at guest-physical gpa with VMM_MEM_* flags (plus
- * VMM_MEM_ALLOC_HUGE).  gpa and size must be 4 KiB aligned.  On success,
+ * VMM_MEM_NO_HUGE or VMM_MEM_ALLOC_HUGE, see above).  gpa and size must
+ * be 4 KiB aligned.  On success,
  * if hvap is not NULL, *hvap is the host address of the memory, which the
  * VM owns: it is unmapped by vmm_mem_remove / vmm_vm_destroy.
  * Returns 0, -EEXIST if the library already has that slot, or -errno.
@@ -431,8 +440,8 @@ int vmm_vcpu_dump(struct vmm_vcpu *vcpu, FILE *f);
 /*
  * vmm_mem_add_fd: map size bytes of the file fd from offset (both 4 KiB
  * aligned) shared, read-write, and add them as slot `slot` at gpa (flags
- * as for vmm_mem_add; VMM_MEM_ALLOC_HUGE is refused here: use a hugetlbfs
- * file).  The file must be at least offset + size bytes long.  The VM owns
+ * as for vmm_mem_add; VMM_MEM_ALLOC_HUGE and VMM_MEM_NO_HUGE are refused
+ * here: the file decides, e.g. a hugetlbfs file).  The file must be at least offset + size bytes long.  The VM owns
  * the mapping (unmapped by vmm_mem_remove / vmm_vm_destroy); the caller
  * keeps fd and may close it at once.  *hvap (if hvap is not NULL) is the
  * mapping.  Returns 0, -EEXIST, -EINVAL or -errno from mmap or the module.
@@ -444,7 +453,8 @@ int vmm_mem_add_fd(struct vmm_vm *vm, uint32_t slot, uint64_t gpa,
 /*
  * vmm_mem_add_memfd: create a memfd of size bytes (with MFD_HUGETLB and
  * 2 MiB pages if flags has VMM_MEM_ALLOC_HUGE; size must then be 2 MiB
- * aligned and the host must have huge pages reserved), and add it as with
+ * aligned and the host must have huge pages reserved; without it, or
+ * with VMM_MEM_NO_HUGE, a plain shmem memfd), and add it as with
  * vmm_mem_add_fd.  If fdp is not NULL, *fdp is the memfd, which the caller
  * then owns and closes (e.g. to share the memory with another process);
  * else the library closes it.  Returns 0 or -errno.

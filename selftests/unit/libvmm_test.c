@@ -896,6 +896,83 @@ static void mock_reset(void)
 	mock.vcpu_fd = -1;
 }
 
+/*
+ * Whether the VmFlags line of the mapping at p in /proc/self/smaps has
+ * the two-letter flag; -1 if the mapping or the line is not there.
+ */
+static int vma_has_flag(const void *p, const char *flag)
+{
+	char line[512], *f;
+	unsigned long lo, hi;
+	bool in = false;
+	int ret = -1;
+	FILE *smaps = fopen("/proc/self/smaps", "r");
+
+	if (!smaps)
+		return -1;
+	while (fgets(line, sizeof(line), smaps)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (!in || strncmp(line, "VmFlags:", 8))
+			continue;
+		ret = 0;
+		for (f = strtok(line + 8, " \n"); f; f = strtok(NULL, " \n"))
+			if (!strcmp(f, flag))
+				ret = 1;
+		break;
+	}
+	fclose(smaps);
+	return ret;
+}
+
+/*
+ * Huge pages by default, VMM_MEM_NO_HUGE to opt out, the two library
+ * flags never reaching the module and refused together or where the
+ * library does not allocate.  Slots 5 and 6 of the mock VM.
+ */
+static void test_mock_huge(struct vmm_vm *vm)
+{
+	/* Without THP in the kernel, MADV_HUGEPAGE fails: no "hg" then. */
+	bool thp = !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
+	uint8_t *thp_mem, *small;
+	int r5, r6;
+	bool ok;
+
+	r5 = vmm_mem_add(vm, 5, 0x80000000, 4 << 20, 0, (void **)&thp_mem);
+	ok = r5 == 0 && ((uintptr_t)thp_mem & 0x1fffff) == 0 &&
+	     mock.slots[5].flags == 0 &&
+	     (!thp || vma_has_flag(thp_mem, "hg") == 1);
+	r6 = vmm_mem_add(vm, 6, 0x90000000, 4 << 20,
+			 VMM_MEM_NO_HUGE | VMM_MEM_READONLY, (void **)&small);
+	ok = ok && r6 == 0 && mock.slots[6].flags == VMM_MEM_READONLY &&
+	     vma_has_flag(small, "hg") == 0 &&
+	     (!thp || vma_has_flag(small, "nh") == 1);
+	tap_ok(ok, "mock: THP advised by default (2 MiB aligned), "
+	       "VMM_MEM_NO_HUGE advises against it (ret %d, %d)", r5, r6);
+	if (!r5)
+		thp_mem[(4 << 20) - 1] = 1;
+	if (!r6)
+		small[0] = small[(4 << 20) - 1];
+
+	tap_ok(vmm_mem_add(vm, 7, 0xa0000000, 4096,
+			   VMM_MEM_ALLOC_HUGE | VMM_MEM_NO_HUGE, NULL) == -EINVAL &&
+	       vmm_mem_add_at(vm, 7, 0xa0000000, 4096, VMM_MEM_NO_HUGE,
+			      small) == -EINVAL &&
+	       vmm_mem_add_fd(vm, 7, 0xa0000000, 4096, VMM_MEM_NO_HUGE,
+			      mock.vm_fd, 0, NULL) == -EINVAL &&
+	       vmm_mem_add_memfd(vm, 7, 0xa0000000, 4096,
+				 VMM_MEM_ALLOC_HUGE | VMM_MEM_NO_HUGE,
+				 NULL, NULL) == -EINVAL &&
+	       vmm_mem_add(vm, 7, 0xa0000000, 4096, 1U << 18, NULL) == -EINVAL &&
+	       !mock.slots[7].memory_size,
+	       "mock: ALLOC_HUGE with NO_HUGE, NO_HUGE on caller memory or a "
+	       "file, unknown library bits: -EINVAL");
+	TEST_ASSERT_OK(vmm_mem_remove(vm, 5));
+	TEST_ASSERT_OK(vmm_mem_remove(vm, 6));
+}
+
 static void test_mock_device(const char *path)
 {
 	struct vmm_msr_list *msrs;
@@ -980,6 +1057,7 @@ static void test_mock_device(const char *path)
 	     vmm_mem_remove(vm, 3) == -ENOENT &&
 	     vmm_mem_add_at(vm, 4, 0x600000, 4096, 0, (void *)0x1001) == -EINVAL;
 	tap_ok(ok, "mock: vmm_mem_add_at, move, set_flags, remove");
+	test_mock_huge(vm);
 
 	{
 		static const char msg[] = "flat bytes";
@@ -1096,9 +1174,9 @@ static void test_mock(void)
 int main(void)
 {
 	/* 5 open + 3 names + 3 describe + 2 real * 4 + prot32 * 5
-	 * + 6 paged * 7 + 8 errors + 2 helpers + 16 mock device
+	 * + 6 paged * 7 + 8 errors + 2 helpers + 18 mock device
 	 * + 4 mock test_util */
-	tap_plan(5 + 3 + 3 + 8 + 5 + 42 + 8 + 2 + 16 + 4);
+	tap_plan(5 + 3 + 3 + 8 + 5 + 42 + 8 + 2 + 18 + 4);
 	test_open_errors();
 	test_names();
 	test_describe();
