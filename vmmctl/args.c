@@ -50,7 +50,9 @@ const char run_usage[] =
 "                        no input)\n"
 "      --trace-exits     one line per VM exit on stderr\n"
 "      --log-unhandled   log accesses to ports/MMIO without a device\n"
-"      --huge            back guest memory with 2 MiB huge pages\n"
+"      --no-thp          back guest memory with 4 KiB pages (default: 2 MiB\n"
+"                        transparent huge pages where the host allows)\n"
+"      --huge            the default (undoes an earlier --no-thp)\n"
 "  -t, --timeout SEC     stop the guest after SEC seconds\n"
 "  -v, --verbose         say what is booted: format, entry, memory, and\n"
 "                        the Linux command line\n"
@@ -144,6 +146,7 @@ enum {
 	OPT_CMDLINE,
 	OPT_LOG_UNHANDLED,
 	OPT_HUGE,
+	OPT_NO_THP,
 	OPT_LINUX,
 	OPT_AUTO,	/* --format auto */
 	OPT_FORMAT,
@@ -167,6 +170,7 @@ static const struct option run_options[] = {
 	{ "trace-exits", no_argument, NULL, OPT_TRACE },
 	{ "log-unhandled", no_argument, NULL, OPT_LOG_UNHANDLED },
 	{ "huge", no_argument, NULL, OPT_HUGE },
+	{ "no-thp", no_argument, NULL, OPT_NO_THP },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -299,7 +303,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err,
 			o->log_unhandled = true;
 			break;
 		case OPT_HUGE:
-			o->huge = true;
+			o->no_thp = false;
+			break;
+		case OPT_NO_THP:
+			o->no_thp = true;
 			break;
 		case 't':
 			if (parse_u64(optarg, &v) || !v || v > 86400 * 365)

@@ -84,7 +84,7 @@ struct run_opts {
 	bool trace_exits;
 	bool verbose;			/* -v: the boot summary and cmdline */
 	bool log_unhandled;
-	bool huge;
+	bool no_thp;			/* --no-thp: 4 KiB pages, not THP */
 	bool quiet;
 	unsigned int timeout;		/* seconds, 0 = none */
 };

@@ -366,7 +366,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ret = vmm_mem_add(vm, 0, 0, o.mem_size,
-			  o.huge ? VMM_MEM_ALLOC_HUGE : 0, NULL);
+			  o.no_thp ? VMM_MEM_NO_HUGE : 0, NULL);
 	if (ret) {
 		fprintf(stderr, "vmmctl: cannot allocate %" PRIu64 " MiB of guest memory: %s\n",
 			o.mem_size >> 20, strerror(-ret));

@@ -197,7 +197,7 @@ int main(void)
 {
 	uint64_t v;
 
-	tap_plan(47);
+	tap_plan(48);
 
 	tap_ok(!parse_size("64M", &v) && v == 64ULL << 20, "parse_size 64M");
 	tap_ok(!parse_size("512k", &v) && v == 512ULL << 10, "parse_size 512k");
@@ -217,7 +217,11 @@ int main(void)
 	tap_ok(parse("guest.bin", NULL) == 0 && !strcmp(o.image, "guest.bin") &&
 	       o.mem_size == VMMCTL_MEM_DEFAULT && o.cpus == 1 &&
 	       o.format == VMM_IMAGE_AUTO && !o.console && !o.trace_exits &&
-	       !o.timeout, "defaults");
+	       !o.timeout && !o.no_thp, "defaults");
+	tap_ok(parse("--no-thp", "img", NULL) == 0 && o.no_thp &&
+	       parse("--no-thp", "--huge", "img", NULL) == 0 && !o.no_thp &&
+	       parse("--huge", "img", NULL) == 0 && !o.no_thp,
+	       "--no-thp; --huge is the default and undoes it");
 	tap_ok(parse("-m", "16M", "-c", "4", "--trace-exits", "--timeout", "30",
 		     "--console", "out.txt", "img", NULL) == 0 &&
 	       o.mem_size == 16ULL << 20 && o.cpus == 4 && o.trace_exits &&
