@@ -3,7 +3,7 @@
  * vmm_bench: exit-path and start-up figures through the KVM API only, so
  * the same binary measures /dev/vmm and /dev/kvm.
  *
- *   vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS]
+ *   vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] [-s MIB,MIB...]
  *       print "name ticks" lines: TSC ticks per iteration of
  *         cpuid_exit    a CPUID exit handled in the kernel
  *         out_exit      an OUT exit to userspace and back
@@ -13,6 +13,24 @@
  *                          (a 4-byte MOV at MMIO_GPA, outside every slot)
  *         vm_touch      create a VM with one vCPU and MIB MiB, let the
  *                       guest write one byte in every 4 KiB page, destroy it
+ *         floor_B_SM    the floor of mem_B_SM: the benchmark process
+ *                       itself maps SIZE MiB with backing B, writes one
+ *                       byte in every 4 KiB page and unmaps it (host page
+ *                       allocation and zeroing, which no hypervisor can
+ *                       go below); best of REPS
+ *         mem_B_SM      for each SIZE of -s (default 16,64,256) and each
+ *                       backing B, 4k (MADV_NOHUGEPAGE) and thp (2 MiB
+ *                       aligned, MADV_HUGEPAGE): one VM with one vCPU
+ *                       whose guest writes one byte in every 4 KiB page
+ *                       of SIZE MiB, created, run and destroyed, in total
+ *                       (best of REPS); then on the same line "floor" and
+ *                       the floor's ticks, "faults" (EPT violations of
+ *                       the VM, from the vmm generic netlink statistics),
+ *                       "faults/MiB" of the touched memory, "ticks/fault"
+ *                       (the VM's total over them) and "over_floor/fault"
+ *                       (the VM's total less the floor, over them): "-"
+ *                       where the device gives no statistics (/dev/kvm,
+ *                       a module built with VMM_STATS=n)
  *         irq_inject    VMM_INTERRUPT at a HLT exit, the guest's handler
  *                       counts it and IRETs, the guest halts again: an
  *                       injected interrupt and a HLT exit, round trip
@@ -28,6 +46,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +56,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 #include <linux/vmm.h>
+#include <linux/vmm_genl.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 
 #define GDT_GPA		0x1000
 #define PML4_GPA	0x2000
@@ -71,6 +93,15 @@ GUEST(g_touch, "1: movb $1, (%rdi); add $4096, %rdi; dec %r9; jnz 1b; hlt");
 GUEST(g_irq, "sti; 1: hlt; jmp 1b; g_irq_handler: incl 0x6000; iretq");
 extern const unsigned char g_irq_handler[];
 
+#define HUGE_SIZE	(2UL << 20)
+
+/* How the guest's memory (or the floor's mapping) is backed. */
+enum backing {
+	BACK_PLAIN,	/* an anonymous mapping as it comes (vm_touch) */
+	BACK_4K,	/* MADV_NOHUGEPAGE */
+	BACK_THP,	/* 2 MiB aligned, MADV_HUGEPAGE */
+};
+
 static int sys_fd;
 static struct vmm_cpuid2 *cpuid;
 static int mmap_size;
@@ -88,8 +119,38 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void vm_create(struct vm *v, size_t size, const unsigned char *code,
-		      size_t code_len)
+/*
+ * Anonymous memory of size bytes (page aligned; 2 MiB aligned for BACK_THP)
+ * backed as asked; munmap(p, size) frees it.
+ */
+static unsigned char *mem_map(size_t size, enum backing b)
+{
+	int prot = PROT_READ | PROT_WRITE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	unsigned char *p, *start;
+	size_t extra = b == BACK_THP ? HUGE_SIZE : 0;
+
+	p = mmap(NULL, size + extra, prot, flags, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap guest memory");
+	start = p;
+	if (b == BACK_THP) {
+		start = (unsigned char *)(((uintptr_t)p + HUGE_SIZE - 1) &
+					  ~(uintptr_t)(HUGE_SIZE - 1));
+		if (start > p)
+			munmap(p, (size_t)(start - p));
+		if (p + extra > start)
+			munmap(start + size, (size_t)(p + extra - start));
+		if (madvise(start, size, MADV_HUGEPAGE))
+			die("MADV_HUGEPAGE");
+	} else if (b == BACK_4K && madvise(start, size, MADV_NOHUGEPAGE)) {
+		die("MADV_NOHUGEPAGE");
+	}
+	return start;
+}
+
+static void vm_create(struct vm *v, size_t size, enum backing backing,
+		      const unsigned char *code, size_t code_len)
 {
 	struct vmm_userspace_memory_region mem = { 0 };
 	struct vmm_segment cs = {
@@ -112,10 +173,7 @@ static void vm_create(struct vm *v, size_t size, const unsigned char *code,
 	v->fd = ioctl(sys_fd, VMM_CREATE_VM, 0);
 	if (v->fd < 0)
 		die("CREATE_VM");
-	v->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (v->mem == MAP_FAILED)
-		die("mmap guest memory");
+	v->mem = mem_map(size, backing);
 	mem.memory_size = size;
 	mem.userspace_addr = (uintptr_t)v->mem;
 	if (ioctl(v->fd, VMM_SET_USER_MEMORY_REGION, &mem) < 0)
@@ -220,7 +278,7 @@ static uint64_t bench_cpuid(long n)
 	struct vm v;
 	uint64_t t;
 
-	vm_create(&v, 2 << 20, SNIPPET(g_cpuid));
+	vm_create(&v, 2 << 20, BACK_PLAIN, SNIPPET(g_cpuid));
 	set_reg(&v, 1, 1000);
 	run_expect(&v, VMM_EXIT_HLT);	/* warm-up: EPT faults, caches */
 	set_reg(&v, 1, n);
@@ -239,7 +297,7 @@ static uint64_t bench_loop(long n, const unsigned char *code, size_t len,
 	uint64_t t;
 	long i;
 
-	vm_create(&v, 2 << 20, code, len);
+	vm_create(&v, 2 << 20, BACK_PLAIN, code, len);
 	if (ioctl(v.vcpu, VMM_GET_REGS, &regs) < 0)
 		die("GET_REGS");
 	regs.rdi = MMIO_GPA;
@@ -255,23 +313,194 @@ static uint64_t bench_loop(long n, const unsigned char *code, size_t len,
 	return t / n;
 }
 
-static uint64_t bench_touch(int mib, int reps)
+/* ---- EPT violations from the "vmm" generic netlink family ---- */
+
+static struct nl_sock *nl;
+static int nl_family = -1;	/* -1: not tried yet, 0: none */
+
+/* The module's id of the VM behind fd (its fdinfo), or 0: not vmm. */
+static unsigned int vm_id_of(int fd)
 {
+	char path[64], line[128];
+	unsigned int id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "vm_id: %u", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+struct ept_count {
+	uint64_t violations;
+	bool seen;
+};
+
+static int stats_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[VMM_A_MAX + 1];
+	struct ept_count *c = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VMM_A_MAX, NULL) ||
+	    !tb[VMM_A_VCPU_EPT_VIOLATIONS])
+		return NL_SKIP;
+	c->violations += nla_get_u64(tb[VMM_A_VCPU_EPT_VIOLATIONS]);
+	c->seen = true;
+	return NL_OK;
+}
+
+/*
+ * The EPT violations of the VM behind fd, summed over its vCPUs: false
+ * where there is no such figure (another device, no statistics).
+ */
+static bool ept_violations(int fd, uint64_t *n)
+{
+	struct ept_count c = { 0 };
+	unsigned int id = vm_id_of(fd);
+	struct nl_msg *msg;
+	int r;
+
+	if (!id)
+		return false;
+	if (nl_family < 0) {
+		nl_family = 0;
+		nl = nl_socket_alloc();
+		if (nl && !genl_connect(nl))
+			nl_family = genl_ctrl_resolve(nl, VMM_GENL_NAME);
+		if (nl_family < 0)
+			nl_family = 0;
+	}
+	if (!nl_family)
+		return false;
+	msg = nlmsg_alloc();
+	if (!msg)
+		return false;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl_family, 0,
+			 NLM_F_DUMP, VMM_CMD_STATS_GET, VMM_GENL_VERSION) ||
+	    nla_put_u32(msg, VMM_A_VM_ID, id)) {
+		nlmsg_free(msg);
+		return false;
+	}
+	nl_socket_modify_cb(nl, NL_CB_VALID, NL_CB_CUSTOM, stats_cb, &c);
+	r = nl_send_auto(nl, msg);
+	nlmsg_free(msg);
+	if (r < 0 || nl_recvmsgs_default(nl) < 0 || !c.seen)
+		return false;
+	*n = c.violations;
+	return true;
+}
+
+/* ---- guest memory: VMs touching their memory, and the host's floor ---- */
+
+static const char *const backing_name[] = {
+	[BACK_PLAIN] = "plain", [BACK_4K] = "4k", [BACK_THP] = "thp",
+};
+
+/* Write one byte in every 4 KiB page of [p, p + size). */
+static void touch_pages(volatile unsigned char *p, size_t size)
+{
+	size_t off;
+
+	for (off = 0; off < size; off += 4096)
+		p[off] = 1;
+}
+
+/* The host's own cost of mib MiB backed as b: map, touch, unmap. */
+static uint64_t bench_floor(int mib, enum backing b, int reps)
+{
+	size_t size = (size_t)mib << 20;
 	uint64_t t, best = UINT64_MAX;
-	struct vm v;
+	unsigned char *p;
 	int i;
 
 	for (i = 0; i < reps; i++) {
 		t = __rdtsc();
-		vm_create(&v, TOUCH_GPA + ((size_t)mib << 20), SNIPPET(g_touch));
-		set_reg(&v, 0, (uint64_t)mib << 8);
-		run_expect(&v, VMM_EXIT_HLT);
-		vm_destroy(&v);
+		p = mem_map(size, b);
+		touch_pages(p, size);
+		munmap(p, size);
 		t = __rdtsc() - t;
 		if (t < best)
 			best = t;
 	}
 	return best;
+}
+
+struct mem_result {
+	uint64_t ticks;		/* best total of create + touch + destroy */
+	uint64_t faults;	/* EPT violations of that run */
+	bool have_faults;
+};
+
+/*
+ * A VM whose guest touches mib MiB backed as b, from VM creation to its
+ * destruction; the statistics are read between the guest's HLT and the
+ * destruction, outside the time.
+ */
+static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
+{
+	uint64_t t0, run, destroy, faults = 0;
+	bool have;
+	struct vm v;
+	int i;
+
+	res->ticks = UINT64_MAX;
+	for (i = 0; i < reps; i++) {
+		t0 = __rdtsc();
+		vm_create(&v, TOUCH_GPA + ((size_t)mib << 20), b,
+			  SNIPPET(g_touch));
+		set_reg(&v, 0, (uint64_t)mib << 8);
+		run_expect(&v, VMM_EXIT_HLT);
+		run = __rdtsc() - t0;
+		have = ept_violations(v.fd, &faults);
+		t0 = __rdtsc();
+		vm_destroy(&v);
+		destroy = __rdtsc() - t0;
+		if (run + destroy < res->ticks) {
+			res->ticks = run + destroy;
+			res->faults = faults;
+			res->have_faults = have;
+		}
+	}
+}
+
+/* The floor and the VM figures of one size and backing, one line each. */
+static void print_mem(int mib, enum backing b, int reps)
+{
+	const char *name = backing_name[b];
+	uint64_t floor = bench_floor(mib, b, reps);
+	struct mem_result r;
+
+	bench_mem(mib, b, reps, &r);
+	printf("floor_%s_%dM %llu\n", name, mib, (unsigned long long)floor);
+	printf("mem_%s_%dM %llu floor %llu", name, mib,
+	       (unsigned long long)r.ticks, (unsigned long long)floor);
+	if (r.have_faults && r.faults)
+		printf(" faults %llu faults/MiB %.1f ticks/fault %llu over_floor/fault %lld\n",
+		       (unsigned long long)r.faults, (double)r.faults / mib,
+		       (unsigned long long)(r.ticks / r.faults),
+		       ((long long)r.ticks - (long long)floor) /
+		       (long long)r.faults);
+	else
+		printf(" faults - faults/MiB - ticks/fault - over_floor/fault -\n");
+}
+
+/* The host's THP setting, as a comment: "madvise" lets BACK_THP work. */
+static void print_thp_setting(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	char line[128] = "(no transparent huge pages)\n";
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			strcpy(line, "?\n");
+		fclose(f);
+	}
+	printf("# transparent_hugepage/enabled: %s", line);
 }
 
 /* Injection round trip; 0 if the device has no VMM_INTERRUPT. */
@@ -284,7 +513,7 @@ static uint64_t bench_irq(long n)
 	struct vm v;
 	long i;
 
-	vm_create(&v, 2 << 20, SNIPPET(g_irq));
+	vm_create(&v, 2 << 20, BACK_PLAIN, SNIPPET(g_irq));
 	/* A 64-bit interrupt gate, selector 0x08, DPL 0. */
 	gate[0] = (handler & 0xffff) | 0x08ULL << 16 | 0x8eULL << 40 |
 		  ((handler >> 16) & 0xffff) << 48;
@@ -324,41 +553,80 @@ static uint64_t bench_irq(long n)
 	return t / n;
 }
 
-/* -c: two result files side by side. */
+/*
+ * -c: two result files side by side, the figures of A that B has too, in
+ * A's order (B may have fewer: another -s list).
+ */
 static int compare(const char *a, const char *b)
 {
 	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
 	char la[256], lb[256], na[64], nb[64];
 	unsigned long long va, vb;
+	bool found;
 
 	if (!fa || !fb)
 		die("open results");
 	printf("%-16s %14s %14s %8s\n", "figure", a, b, "ratio");
-	while (fgets(la, sizeof(la), fa) && fgets(lb, sizeof(lb), fb)) {
-		if (la[0] == '#' || lb[0] == '#')
+	while (fgets(la, sizeof(la), fa)) {
+		if (la[0] == '#' || sscanf(la, "%63s %llu", na, &va) != 2)
 			continue;
-		if (sscanf(la, "%63s %llu", na, &va) != 2 ||
-		    sscanf(lb, "%63s %llu", nb, &vb) != 2 || strcmp(na, nb))
-			continue;
-		printf("%-16s %14llu %14llu %8.3f\n", na, va, vb,
-		       vb ? (double)va / vb : 0.0);
+		rewind(fb);
+		found = false;
+		while (!found && fgets(lb, sizeof(lb), fb))
+			found = lb[0] != '#' &&
+				sscanf(lb, "%63s %llu", nb, &vb) == 2 &&
+				!strcmp(na, nb);
+		if (found)
+			printf("%-16s %14llu %14llu %8.3f\n", na, va, vb,
+			       vb ? (double)va / vb : 0.0);
 	}
+	fclose(fa);
+	fclose(fb);
 	return 0;
+}
+
+#define MAX_SIZES	8
+
+/* -s: a comma-separated list of sizes in MiB; the count, or -1. */
+static int parse_sizes(const char *arg, int *sizes)
+{
+	const char *p = arg;
+	char *end;
+	int n = 0;
+	long v;
+
+	do {
+		if (n == MAX_SIZES)
+			return -1;
+		v = strtol(p, &end, 10);
+		if (end == p || v <= 0 || v > 1000 || (*end && *end != ','))
+			return -1;
+		sizes[n++] = (int)v;
+		p = end + 1;
+	} while (*end);
+	return n;
 }
 
 int main(int argc, char **argv)
 {
 	const char *dev = "/dev/vmm";
+	int sizes[MAX_SIZES] = { 16, 64, 256 }, nsizes = 3;
 	long n = 20000;
-	int mib = 64, reps = 2, opt;
+	int mib = 64, reps = 2, opt, i;
+	struct mem_result touch;
 	uint64_t t;
 
-	while ((opt = getopt(argc, argv, "d:n:m:r:c")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:m:r:s:c")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 'm': mib = atoi(optarg); break;
 		case 'r': reps = atoi(optarg); break;
+		case 's':
+			nsizes = parse_sizes(optarg, sizes);
+			if (nsizes < 0)
+				goto usage;
+			break;
 		case 'c':
 			if (argc - optind != 2)
 				goto usage;
@@ -385,6 +653,7 @@ int main(int argc, char **argv)
 
 	printf("# vmm_bench %s: TSC ticks per iteration, %ld iterations, %d MiB touched\n",
 	       dev, n, mib);
+	print_thp_setting();
 	printf("cpuid_exit %llu\n", (unsigned long long)bench_cpuid(n));
 	printf("out_exit %llu\n", (unsigned long long)
 	       bench_loop(n, SNIPPET(g_out), VMM_EXIT_IO));
@@ -394,12 +663,17 @@ int main(int argc, char **argv)
 	       bench_loop(n, SNIPPET(g_mmiow), VMM_EXIT_MMIO));
 	printf("mmio_read_exit %llu\n", (unsigned long long)
 	       bench_loop(n, SNIPPET(g_mmior), VMM_EXIT_MMIO));
-	printf("vm_touch %llu\n", (unsigned long long)bench_touch(mib, reps));
+	bench_mem(mib, BACK_PLAIN, reps, &touch);
+	printf("vm_touch %llu\n", (unsigned long long)touch.ticks);
+	for (i = 0; i < nsizes; i++) {
+		print_mem(sizes[i], BACK_4K, reps);
+		print_mem(sizes[i], BACK_THP, reps);
+	}
 	t = bench_irq(n);
 	if (t)
 		printf("irq_inject %llu\n", (unsigned long long)t);
 	return 0;
 usage:
-	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] | -c A B\n");
+	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] [-s MIB,MIB...] | -c A B\n");
 	return 2;
 }
