@@ -401,8 +401,11 @@ static const char *const backing_name[] = {
 	[BACK_PLAIN] = "plain", [BACK_4K] = "4k", [BACK_THP] = "thp",
 };
 
-/* Write one byte in every 4 KiB page of [p, p + size). */
-static void touch_pages(volatile unsigned char *p, size_t size)
+/*
+ * Write one byte in every 4 KiB page of [p, p + size).  The stores stay:
+ * p came from mmap and goes to munmap.
+ */
+static void touch_pages(unsigned char *p, size_t size)
 {
 	size_t off;
 
@@ -674,6 +677,7 @@ int main(int argc, char **argv)
 		printf("irq_inject %llu\n", (unsigned long long)t);
 	return 0;
 usage:
-	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS] [-s MIB,MIB...] | -c A B\n");
+	fprintf(stderr, "usage: vmm_bench [-d DEV] [-n ITER] [-m MIB] [-r REPS]"
+		" [-s MIB,MIB...] | -c A B\n");
 	return 2;
 }

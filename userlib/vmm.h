@@ -441,10 +441,11 @@ int vmm_vcpu_dump(struct vmm_vcpu *vcpu, FILE *f);
  * vmm_mem_add_fd: map size bytes of the file fd from offset (both 4 KiB
  * aligned) shared, read-write, and add them as slot `slot` at gpa (flags
  * as for vmm_mem_add; VMM_MEM_ALLOC_HUGE and VMM_MEM_NO_HUGE are refused
- * here: the file decides, e.g. a hugetlbfs file).  The file must be at least offset + size bytes long.  The VM owns
- * the mapping (unmapped by vmm_mem_remove / vmm_vm_destroy); the caller
- * keeps fd and may close it at once.  *hvap (if hvap is not NULL) is the
- * mapping.  Returns 0, -EEXIST, -EINVAL or -errno from mmap or the module.
+ * here: the file decides, e.g. a hugetlbfs file).  The file must be at
+ * least offset + size bytes long.  The VM owns the mapping (unmapped by
+ * vmm_mem_remove / vmm_vm_destroy); the caller keeps fd and may close it
+ * at once.  *hvap (if hvap is not NULL) is the mapping.  Returns 0,
+ * -EEXIST, -EINVAL or -errno from mmap or the module.
  */
 int vmm_mem_add_fd(struct vmm_vm *vm, uint32_t slot, uint64_t gpa,
 		   uint64_t size, uint32_t flags, int fd, uint64_t offset,
