@@ -96,27 +96,9 @@ static void msleep(unsigned int ms)
 		;
 }
 
-/* The VM id the module shows in /proc/self/fdinfo/<fd>, 0 if none. */
-static uint32_t fd_vm_id(int fd)
-{
-	char path[64], line[256];
-	unsigned long id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "vm_id: %lu", &id) == 1)
-			break;
-	fclose(f);
-	return (uint32_t)id;
-}
-
 static uint32_t vm_id_of(struct vmm_vm *vm)
 {
-	uint32_t id = fd_vm_id(vmm_vm_fd(vm));
+	uint32_t id = test_fd_vm_id(vmm_vm_fd(vm));
 
 	TEST_ASSERT(id, "no vm_id in /proc/self/fdinfo/%d", vmm_vm_fd(vm));
 	return id;
@@ -916,7 +898,7 @@ static void a_child(int child, int wfd, int gofd)
 			continue;
 		vm = make_vm(dev, &a_specs[i], &rep.err);
 		if (vm)
-			rep.vm_id = fd_vm_id(vmm_vm_fd(vm));
+			rep.vm_id = test_fd_vm_id(vmm_vm_fd(vm));
 		if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
 			_exit(1);
 	}
@@ -1774,7 +1756,7 @@ static void d_child(struct board *b, int rfd, int wfd)
 
 		vm = make_vm(dev, &s, &r);
 		if (vm)
-			own = fd_vm_id(vmm_vm_fd(vm));
+			own = test_fd_vm_id(vmm_vm_fd(vm));
 	}
 	r = vm_dump(sk, &c, NULL);
 	{
@@ -2012,7 +1994,7 @@ static void *creator_thread(void *arg)
 			c->errors++;
 			break;
 		}
-		c->ids[c->cycles] = fd_vm_id(vmm_vm_fd(vm));
+		c->ids[c->cycles] = test_fd_vm_id(vmm_vm_fd(vm));
 		creator_time(c, 0, &t);
 		if (vmm_mem_add(vm, 0, 0, 64 << 10, 0, NULL))
 			c->errors++;

@@ -60,6 +60,8 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
+#include "test_util.h"
+
 #define GDT_GPA		0x1000
 #define PML4_GPA	0x2000
 #define PDPT_GPA	0x3000
@@ -318,24 +320,6 @@ static uint64_t bench_loop(long n, const unsigned char *code, size_t len,
 static struct nl_sock *nl;
 static int nl_family = -1;	/* -1: not tried yet, 0: none */
 
-/* The module's id of the VM behind fd (its fdinfo), or 0: not vmm. */
-static unsigned int vm_id_of(int fd)
-{
-	char path[64], line[128];
-	unsigned int id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "vm_id: %u", &id) == 1)
-			break;
-	fclose(f);
-	return id;
-}
-
 struct ept_count {
 	uint64_t violations;
 	bool seen;
@@ -361,7 +345,7 @@ static int stats_cb(struct nl_msg *msg, void *arg)
 static bool ept_violations(int fd, uint64_t *n)
 {
 	struct ept_count c = { 0 };
-	unsigned int id = vm_id_of(fd);
+	uint32_t id = test_fd_vm_id(fd);
 	struct nl_msg *msg;
 	int r;
 

@@ -275,6 +275,23 @@ void *test_gpa(struct vmm_vm *vm, uint64_t gpa, uint64_t len)
 	return p;
 }
 
+uint32_t test_fd_vm_id(int fd)
+{
+	char path[64], line[256];
+	unsigned long id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "vm_id: %lu", &id) == 1)
+			break;
+	fclose(f);
+	return (uint32_t)id;
+}
+
 void vcpu_dump_diag(struct vmm_vcpu *vcpu)
 {
 	char *buf = NULL, *line, *save = NULL;

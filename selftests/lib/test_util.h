@@ -291,6 +291,12 @@ void test_vm_free(struct vmm_vm *vm);
 void *test_gpa(struct vmm_vm *vm, uint64_t gpa, uint64_t len);
 
 /*
+ * The VM id the module shows in /proc/self/fdinfo/<fd> for a VM fd (the
+ * netlink family's VMM_A_VM_ID); 0 if none, e.g. a VM of /dev/kvm.
+ */
+uint32_t test_fd_vm_id(int fd);
+
+/*
  * One-byte port accesses through a bus (vmm_bus_access), for the device
  * models' unit tests; an error from the handler fails the test.
  */
