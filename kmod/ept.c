@@ -381,8 +381,13 @@ static int ept_around_get(unsigned long hva, int n, int skip,
  * read and execute only, where the last-level table has no leaf yet.  A
  * leaf already there is never changed, whatever it allows, and no dirty
  * bit is set: nothing was written.  The window lies in the table the
- * faulting leaf needed, so no table is allocated here.  Returns how many
- * leaves were installed.
+ * faulting leaf needed, so no table is allocated here.  Only entries that
+ * were not present change, and the CPU caches no translation from a
+ * not-present EPT entry (SDM Vol. 3C 29.4.1), so no flush is owed; the
+ * guest's first write through one of these leaves is an EPT violation,
+ * which itself drops the read-only translation cached for that address
+ * (29.4.3.1) before the fault path grants write access.  Returns how
+ * many leaves were installed.
  */
 static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
 					  struct page **pages, int n)
