@@ -570,6 +570,15 @@ static void test_huge(void)
 	}
 	if (ret)
 		tap_diag("THP was off; set to madvise for this test");
+	/*
+	 * Only the slots under test get huge pages: khugepaged collapsing
+	 * the test memory, and the guest faulting it in again, would add
+	 * 2 MiB leaves there.  The mapped bytes are no exact measure here:
+	 * allocating a huge page may compact memory, which migrates pages
+	 * of the other slots and so takes their 4 KiB leaves away.
+	 */
+	TEST_ASSERT(!madvise(test_gpa(vm, 0, TEST_MEM_SIZE), TEST_MEM_SIZE,
+			     MADV_NOHUGEPAGE), "madvise: %s", strerror(errno));
 
 	TEST_ASSERT_OK(vmm_mem_add(vm, THP_SLOT, THP_GPA, THP_SIZE, 0, &mem));
 	a = counters();
@@ -577,11 +586,9 @@ static void test_huge(void)
 	b = counters();
 	host_huge = host_huge_or_skip(mem, touched);
 	if (host_huge)
-		tap_ok(sum == 0 && b.huge - a.huge == host_huge &&
-		       b.mapped - a.mapped >= host_huge,
-		       "%s: huge bytes grew by %llu, mapped by %llu (want %llu)",
+		tap_ok(sum == 0 && b.huge - a.huge == host_huge,
+		       "%s: huge bytes grew by %llu (want %llu)",
 		       touched, (unsigned long long)(b.huge - a.huge),
-		       (unsigned long long)(b.mapped - a.mapped),
 		       (unsigned long long)host_huge);
 
 	TEST_ASSERT_OK(vmm_mem_add(vm, THP2_SLOT, THP2_GPA, THP_SIZE, 0, &mem));
@@ -590,13 +597,11 @@ static void test_huge(void)
 	b = counters();
 	host_huge = host_huge_or_skip(mem, prefaulted);
 	if (host_huge)
-		tap_ok(ret == 0 && b.huge - a.huge == host_huge &&
-		       b.mapped - a.mapped == THP_SIZE,
-		       "%s: %s, huge bytes grew by %llu (want %llu), mapped by %llu",
+		tap_ok(ret == 0 && b.huge - a.huge == host_huge,
+		       "%s: %s, huge bytes grew by %llu (want %llu)",
 		       prefaulted, err(ret),
 		       (unsigned long long)(b.huge - a.huge),
-		       (unsigned long long)host_huge,
-		       (unsigned long long)(b.mapped - a.mapped));
+		       (unsigned long long)host_huge);
 
 	if (host_huge != THP_SIZE) {
 		tap_skip("%s: the slot is not all huge pages", zapped);
@@ -610,8 +615,8 @@ static void test_huge(void)
 			    "madvise: %s", strerror(errno));
 		a = counters();
 		tap_ok(b.huge - a.huge == 2ULL << 20 &&
-		       b.mapped - a.mapped == 2ULL << 20,
-		       "%s (MADV_DONTNEED of 4 KiB under it): huge bytes down by %lld, mapped by %lld (want 2 MiB)",
+		       b.mapped - a.mapped >= 2ULL << 20,
+		       "%s (MADV_DONTNEED of 4 KiB under it): huge bytes down by %lld (want 2 MiB), mapped by %lld",
 		       zapped, (long long)(b.huge - a.huge),
 		       (long long)(b.mapped - a.mapped));
 	}
