@@ -9,6 +9,15 @@
  * reclaims a page of a slot, the leaf goes away before the page does.
  * Table pages are freed with the VM.
  *
+ * Two things map more than the page the guest touched.  Fault-around: a
+ * 4 KiB fault on a page the process already had also maps, read-only,
+ * the neighbours in an aligned window of EPT_AROUND frames that the
+ * process maps at that moment (GUP-fast only: nothing is allocated for
+ * the guest that it did not touch); their first write faults as any
+ * write to a read-only leaf does.  VMM_PRE_FAULT_MEMORY maps a range as
+ * the guest's reads would, through the same code as a fault
+ * (ept_map_gfn()).
+ *
  * The rules, all under vm->mmu_lock unless said otherwise:
  *
  * 1. No MMU notifier returns while the range it is given is still mapped
@@ -24,14 +33,15 @@
  *    frees the tables: paging-structure caches outlive the leaves.
  *
  * 2. The fault path samples mmu_seq, then (smp_rmb) the slot set, looks
- *    the page up, and installs the leaf only if mmu_seq is unchanged and
- *    no invalidation is in progress (mmu_invalidating is 0); otherwise it
- *    installs nothing and the guest faults again through the run loop
- *    (which sees signals and reschedules).  A leaf another vCPU installed
- *    meanwhile keeps its permissions.  An invalidation raises mmu_invalidating and
- *    mmu_seq before it zaps and, at its end, mmu_seq again before it
- *    lowers mmu_invalidating: a page looked up before or during it is
- *    never installed.
+ *    the page (and fault-around's neighbours) up, and installs the leaves
+ *    only if mmu_seq is unchanged and no invalidation is in progress
+ *    (mmu_invalidating is 0); otherwise it installs nothing and the guest
+ *    faults again through the run loop (which sees signals and
+ *    reschedules), or VMM_PRE_FAULT_MEMORY tries the page again.  A leaf
+ *    another vCPU installed meanwhile keeps its permissions.  An
+ *    invalidation raises mmu_invalidating and mmu_seq before it zaps
+ *    and, at its end, mmu_seq again before it lowers mmu_invalidating: a
+ *    page looked up before or during it is never installed.
  *
  * 3. A slot update that removes a guest range (delete, move) is such an
  *    invalidation, bracketing the publication of the new slot set: it
@@ -49,6 +59,8 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "vmm.h"
@@ -60,8 +72,14 @@
 #define EPT_PFN_MASK	GENMASK_ULL(51, 12)
 #define EPT_LARGE	BIT_ULL(7)
 #define EPT_RWX		VMX_EPT_RWX_MASK
+#define EPT_RX		(VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK)
 /* Leaves: write-back memory, the host PAT ignored (the guest's PAT rules). */
 #define EPT_LEAF_WB	(VMX_EPTP_MT_WB << VMX_EPT_MT_EPTE_SHIFT)
+/*
+ * Fault-around looks at this many frames around a 4 KiB fault, aligned:
+ * one last-level table, inside one 2 MiB region.
+ */
+#define EPT_AROUND	16
 
 static inline int ept_index(u64 gfn, int level)
 {
@@ -182,8 +200,12 @@ static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 
 			if (write_protect && level == 1)
 				new = old & ~VMX_EPT_WRITABLE_MASK;
-			if (!new)
-				vm->ept_mapped -= level == 1 ? 1 : 512;
+			if (!new && level == 1) {
+				vm->ept_mapped--;
+			} else if (!new) {
+				vm->ept_mapped -= 512;
+				vm->ept_mapped_huge -= 512;
+			}
 			if (new != old) {
 				WRITE_ONCE(*e, new);
 				changed = true;
@@ -232,7 +254,8 @@ void vmm_ept_zap_end(struct vmm_vm *vm)
 /*
  * Install a leaf for gfn at level 1 (4 KiB) or 2 (2 MiB), allocating
  * tables on the way.  Table pages are allocated before taking mmu_lock;
- * *spare holds one that the caller supplies and this consumes.
+ * *spare holds one that the caller supplies and this consumes (-ENOMEM:
+ * one more is needed).
  */
 static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 			  u64 **spare)
@@ -247,7 +270,7 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 			return 0;	/* raced with a 2 MiB mapping: done */
 		if (!(*e & EPT_RWX)) {
 			if (!*spare)
-				return -EAGAIN;
+				return -ENOMEM;
 			WRITE_ONCE(*e, __pa(*spare) | EPT_RWX);
 			*spare = NULL;
 			vm->ept_pages++;
@@ -258,8 +281,11 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 	/* A 2 MiB leaf only where no 4 KiB table exists yet. */
 	if (leaf_level == 2 && (*table & EPT_RWX))
 		return -EEXIST;
-	if (!(*table & EPT_RWX)) {
-		vm->ept_mapped += leaf_level == 2 ? 512 : 1;
+	if (!(*table & EPT_RWX) && leaf_level == 2) {
+		vm->ept_mapped += 512;
+		vm->ept_mapped_huge += 512;
+	} else if (!(*table & EPT_RWX)) {
+		vm->ept_mapped++;
 	} else {
 		/*
 		 * Another vCPU mapped the page first, from the same slot set
@@ -312,22 +338,125 @@ out:
 }
 
 /*
- * Resolve an EPT violation on guest memory.  Returns 0 when the guest can
- * retry the access, 1 when the address is in no slot (MMIO), or -errno.
- * Runs with preemption enabled: get_user_pages may sleep.
+ * Fault-around: take a reference on the host page of each of the n
+ * frames whose host addresses start at hva, where the process maps one
+ * right now, without faulting anything in: GUP-fast only, so no page is
+ * allocated, read from swap or copied for COW, and special mappings (the
+ * zero page) are refused.  pages[i] is NULL where there is none, and at
+ * index skip, the faulting page, which the caller holds already.  Read
+ * access only (gup_flags 0): these pages are mapped read-only, so the
+ * guest's first write to one faults and gets write access through
+ * FOLL_WRITE, which breaks COW and dirties the host page; the host's
+ * dirty tracking stays exact without looking at its PTEs.  Returns how
+ * many references were taken.
  */
-int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
+static int ept_around_get(unsigned long hva, int n, int skip,
+			  struct page **pages)
 {
-	struct vmm_vm *vm = vcpu->vm;
-	const struct vmm_memslot *slot;
-	u64 gfn = gpa >> PAGE_SHIFT, base_gfn, npages, leaf;
-	bool write = qual & EPT_VIOLATION_ACC_WRITE, readonly, logged;
-	unsigned long hva, seq, slot_hva, *dirty;
-	u64 perm;
-	u64 *spare = NULL;
-	struct page *page;
-	int level, r, idx;
+	int i = 0, got = 0;
 
+	while (i < n) {
+		int len, r;
+
+		if (i == skip) {
+			pages[i++] = NULL;
+			continue;
+		}
+		len = (i < skip ? skip : n) - i;
+		r = get_user_pages_fast_only(hva + ((unsigned long)i << PAGE_SHIFT),
+					     len, 0, pages + i);
+		r = max(r, 0);
+		got += r;
+		i += r;
+		/* GUP-fast stops at the first page it cannot take: skip it. */
+		if (r < len)
+			pages[i++] = NULL;
+	}
+	return got;
+}
+
+/*
+ * Fault-around, under mmu_lock, once the faulting page's 4 KiB leaf is
+ * in: map pages[0..n) (ept_around_get()) at the frames from first on,
+ * read and execute only, where the last-level table has no leaf yet.  A
+ * leaf already there is never changed, whatever it allows, and no dirty
+ * bit is set: nothing was written.  The window lies in the table the
+ * faulting leaf needed, so no table is allocated here.  Only entries that
+ * were not present change, and the CPU caches no translation from a
+ * not-present EPT entry (SDM Vol. 3C 29.4.1), so no flush is owed; the
+ * guest's first write through one of these leaves is an EPT violation,
+ * which itself drops the read-only translation cached for that address
+ * (29.4.3.1) before the fault path grants write access.  Returns how
+ * many leaves were installed.
+ */
+static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
+					  struct page **pages, int n)
+{
+	u64 *table = vm->ept_root;
+	unsigned int mapped = 0;
+	int level, i;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	for (level = EPT_LEVELS; level > 1; level--) {
+		u64 e = table[ept_index(first, level)];
+
+		/* Raced with a 2 MiB leaf (the faulting leaf went into it). */
+		if (!(e & EPT_RWX) || (e & EPT_LARGE))
+			return 0;
+		table = ept_table(e);
+	}
+	for (i = 0; i < n; i++) {
+		u64 *e = &table[ept_index(first + i, 1)];
+
+		if (!pages[i] || (*e & EPT_RWX))
+			continue;
+		WRITE_ONCE(*e, ((u64)page_to_pfn(pages[i]) << PAGE_SHIFT) |
+			   EPT_RX | EPT_LEAF_WB);
+		mapped++;
+	}
+	vm->ept_mapped += mapped;
+	return mapped;
+}
+
+/* What ept_map_gfn() did. */
+enum {
+	EPT_MAPPED,		/* a leaf maps the frame */
+	EPT_MMIO,		/* in no slot, or a write to a read-only slot */
+	EPT_RETRY,		/* an invalidation ran meanwhile: nothing done */
+};
+
+/* One guest frame for ept_map_gfn(). */
+struct ept_map {
+	u64 gfn;
+	bool write;		/* in: map it as a write would need */
+	bool around;		/* in: fault-around for a 4 KiB leaf */
+	int level;		/* out: the leaf's level, 1 or 2 */
+	unsigned int prefetched; /* out: leaves that fault-around added */
+};
+
+/*
+ * Map m->gfn as a guest access would need it: look the slot up, get the
+ * host page (faulting it in, which may sleep), build the leaf, and
+ * install it under mmu_lock only if mmu_seq, sampled first, is unchanged
+ * and no invalidation is in progress (rule 2).  The one path for EPT
+ * violations and VMM_PRE_FAULT_MEMORY.  Returns EPT_MAPPED, EPT_MMIO,
+ * EPT_RETRY or -errno.  Runs with preemption enabled.
+ */
+static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
+{
+	struct page *page, *around[EPT_AROUND];
+	const struct vmm_memslot *slot;
+	u64 gfn = m->gfn, base_gfn, npages, leaf, perm, first = 0;
+	bool readonly, logged, try_around = m->around;
+	unsigned long hva, seq, slot_hva, *dirty;
+	unsigned int gup_flags;
+	int level, r, idx, i, n = 0;
+	u64 *spare = NULL;
+
+	/* The window must stay inside one last-level table. */
+	BUILD_BUG_ON(EPT_ENTRIES % EPT_AROUND);
+	m->level = 0;
+	m->prefetched = 0;
 	seq = READ_ONCE(vm->mmu_seq);
 	/* Sample the sequence before the slots: pairs with vm_set_memory(). */
 	smp_rmb();
@@ -335,8 +464,7 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	slot = vmm_find_slot(vmm_slots(vm), gfn);
 	if (!slot) {
 		srcu_read_unlock(&vm->srcu, idx);
-		r = 1;
-		goto out;
+		return EPT_MMIO;
 	}
 	base_gfn = slot->base_gfn;
 	npages = slot->npages;
@@ -347,16 +475,23 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	logged = dirty;
 
 	/* A write to a read-only slot is MMIO: the device model sees it. */
-	if (write && readonly) {
-		r = 1;
-		goto out;
-	}
+	if (m->write && readonly)
+		return EPT_MMIO;
 
 	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
-	r = get_user_pages_fast(hva, 1, readonly ? 0 : FOLL_WRITE, &page);
-	if (r != 1) {
-		r = r < 0 ? r : -EFAULT;
-		goto out;
+	gup_flags = readonly ? 0 : FOLL_WRITE;
+	/*
+	 * Fault-around only where the process had the faulting page already
+	 * (loaded images, memory the host filled, leaves an invalidation
+	 * took away): a guest touching fresh memory would find none of the
+	 * neighbours there either, and should not pay for looking.
+	 */
+	if (!try_around ||
+	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
+		try_around = false;
+		r = get_user_pages_fast(hva, 1, gup_flags, &page);
+		if (r != 1)
+			return r < 0 ? r : -EFAULT;
 	}
 
 	/*
@@ -380,7 +515,7 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 	 * the first write after each harvest, which marks the page dirty.
 	 */
 	perm = EPT_RWX;
-	if (readonly || (logged && !write))
+	if (readonly || (logged && !m->write))
 		perm &= ~VMX_EPT_WRITABLE_MASK;
 	if (level == 2)
 		leaf = ((u64)(page_to_pfn(page) - (gfn & 511)) << PAGE_SHIFT) |
@@ -389,23 +524,32 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 		leaf = (u64)page_to_pfn(page) << PAGE_SHIFT;
 	leaf |= perm | EPT_LEAF_WB;
 
+	if (try_around && level == 1) {
+		u64 lo = ALIGN_DOWN(gfn, EPT_AROUND);
+
+		first = max(lo, base_gfn);
+		n = min(lo + EPT_AROUND, base_gfn + npages) - first;
+		if (!ept_around_get(slot_hva + ((first - base_gfn) << PAGE_SHIFT),
+				    n, gfn - first, around))
+			n = 0;
+	}
+
 	for (;;) {
 		spin_lock(&vm->mmu_lock);
 		if (vm->mmu_invalidating || vm->mmu_seq != seq) {
-			/*
-			 * The host is changing the process's mappings: let the
-			 * guest fault again, through the run loop, which sees
-			 * signals and reschedules.
-			 */
+			/* The host is changing the process's mappings. */
 			spin_unlock(&vm->mmu_lock);
-			r = 0;
+			r = EPT_RETRY;
 			break;
 		}
 		r = ept_map_locked(vm, level == 2 ? ALIGN_DOWN(gfn, 512) : gfn,
 				   leaf, level, &spare);
 		/* Same mmu_seq: the bitmap is still this slot's (vm.c). */
-		if (!r && logged && write)
+		if (!r && logged && m->write)
 			set_bit(gfn - base_gfn, dirty);
+		if (!r && level == 1 && n)
+			m->prefetched = ept_map_around_locked(vm, first, around,
+							      n);
 		spin_unlock(&vm->mmu_lock);
 		if (r == -EEXIST) {
 			/* Fall back to a 4 KiB leaf for this very page. */
@@ -414,20 +558,99 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 			       perm | EPT_LEAF_WB;
 			continue;
 		}
-		if (r != -EAGAIN)
+		if (r != -ENOMEM)
 			break;
+		/* A table is missing: allocate it without the lock. */
 		spare = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-		if (!spare) {
-			r = -ENOMEM;
+		if (!spare)
 			break;
-		}
 	}
-	/* The MMU notifier, not a page reference, protects the mapping. */
+	if (r == EPT_MAPPED)
+		m->level = level;
+	/* The MMU notifier, not a page reference, protects the mappings. */
 	put_page(page);
-out:
+	for (i = 0; i < n; i++)
+		if (around[i])
+			put_page(around[i]);
 	if (spare)
 		free_page((unsigned long)spare);
 	return r;
+}
+
+/*
+ * Resolve an EPT violation on guest memory.  Returns 0 when the guest can
+ * retry the access, 1 when the address is in no slot (MMIO), or -errno.
+ * Runs with preemption enabled: get_user_pages may sleep.
+ */
+int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
+{
+	struct ept_map m = {
+		.gfn = gpa >> PAGE_SHIFT,
+		.write = qual & EPT_VIOLATION_ACC_WRITE,
+		.around = true,
+	};
+	int r = ept_map_gfn(vcpu->vm, &m);
+
+	vmm_stat_add(&vcpu->stats.ept_prefetch, m.prefetched);
+	switch (r) {
+	case EPT_MMIO:
+		return 1;
+	case EPT_RETRY:
+		/*
+		 * Let the guest fault again, through the run loop, which
+		 * sees signals and reschedules.
+		 */
+		return 0;
+	default:
+		return r;
+	}
+}
+
+/*
+ * VMM_PRE_FAULT_MEMORY: map [range->gpa, range->gpa + range->size) as
+ * the guest's reads would, page by page (or 2 MiB at a time where the
+ * host has a huge page), moving gpa and size on past what is done.  A
+ * read fault takes the host page for writing unless the slot is
+ * read-only, so host memory is allocated (and COW broken) as needed, and
+ * the permissions are the fault path's: read-only slots and slots that
+ * log dirty pages are mapped read-only, the others writable; no page
+ * becomes dirty.  A race with an invalidation retries the page.  As
+ * KVM's: 0 once some of the range is done (the caller asks again for the
+ * rest), else -EINTR (a signal is pending), -ENOENT (gpa is in no slot),
+ * -EFAULT or another -errno.
+ */
+int vmm_ept_prefault(struct vmm_vm *vm, struct vmm_pre_fault_memory *range)
+{
+	bool progress = false;
+	int r = 0;
+
+	while (range->size) {
+		struct ept_map m = { .gfn = range->gpa >> PAGE_SHIFT };
+		u64 step;
+
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		r = ept_map_gfn(vm, &m);
+		if (r == EPT_RETRY) {
+			cond_resched();
+			continue;
+		}
+		if (r == EPT_MMIO)
+			r = -ENOENT;
+		if (r)
+			break;
+		step = PAGE_SIZE;
+		if (m.level == 2)
+			step = SZ_2M - (range->gpa & (SZ_2M - 1));
+		step = min(step, range->size);
+		range->gpa += step;
+		range->size -= step;
+		progress = true;
+		cond_resched();
+	}
+	return progress ? 0 : r;
 }
 
 /* Clear the leaves of every slot's part of [start, end) (host addresses). */

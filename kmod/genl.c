@@ -80,6 +80,8 @@ static const struct nla_policy vmm_policy[VMM_A_MAX + 1] = {
 	[VMM_A_EVENT_EXIT_REASON] = { .type = NLA_U32 },
 	[VMM_A_EVENT_HW_REASON] = { .type = NLA_U64 },
 	[VMM_A_EVENT_RIP] = { .type = NLA_U64 },
+	[VMM_A_VM_MAPPED_HUGE_BYTES] = { .type = NLA_U64 },
+	[VMM_A_VCPU_EPT_PREFETCH] = { .type = NLA_U64 },
 };
 
 static struct genl_family vmm_genl_family;
@@ -162,6 +164,8 @@ static int vm_put_info(struct sk_buff *skb, struct vmm_vm *vm)
 	    put_u64(skb, VMM_A_VM_MEM_BYTES, bytes) ||
 	    put_u64(skb, VMM_A_VM_MAPPED_BYTES,
 		    (u64)READ_ONCE(vm->ept_mapped) << PAGE_SHIFT) ||
+	    put_u64(skb, VMM_A_VM_MAPPED_HUGE_BYTES,
+		    (u64)READ_ONCE(vm->ept_mapped_huge) << PAGE_SHIFT) ||
 	    put_u64(skb, VMM_A_VM_CREATED_NS, vm->created_ns) ||
 	    put_u64(skb, VMM_A_VM_AGE_NS,
 		    ktime_get_boottime_ns() - vm->created_boot_ns) ||
@@ -286,6 +290,7 @@ static int vcpu_put_stats(struct sk_buff *skb, const struct vmm_vcpu *vcpu)
 	    put_u64(skb, VMM_A_VCPU_EPT_VIOLATIONS,
 		    READ_ONCE(s->exit[EXIT_REASON_EPT_VIOLATION])) ||
 	    put_u64(skb, VMM_A_VCPU_EPT_MMIO, READ_ONCE(s->ept_mmio)) ||
+	    put_u64(skb, VMM_A_VCPU_EPT_PREFETCH, READ_ONCE(s->ept_prefetch)) ||
 	    put_u64(skb, VMM_A_VCPU_ENTRY_FAILURES,
 		    READ_ONCE(s->entry_failures)))
 		return -EMSGSIZE;

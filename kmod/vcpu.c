@@ -704,6 +704,33 @@ static long get_cpuid2(struct vmm_vcpu *vcpu, struct vmm_cpuid2 __user *u)
 	return 0;
 }
 
+/* ---- Guest memory ---- */
+
+/*
+ * VMM_PRE_FAULT_MEMORY (ept.c does the work).  The EPT is the VM's, so
+ * nothing of the vCPU is used: it is a vCPU ioctl, as KVM's, so that
+ * vCPUs can map parts of a large range in parallel.  What is left of
+ * the range goes back to userspace whatever the outcome.
+ */
+static long pre_fault_memory(struct vmm_vcpu *vcpu,
+			     struct vmm_pre_fault_memory __user *u)
+{
+	struct vmm_pre_fault_memory range;
+	long r;
+
+	if (copy_from_user(&range, u, sizeof(range)))
+		return -EFAULT;
+	if (range.flags || memchr_inv(range.padding, 0, sizeof(range.padding)))
+		return -EINVAL;
+	if (!range.size || !PAGE_ALIGNED(range.gpa) ||
+	    !PAGE_ALIGNED(range.size) || range.gpa + range.size < range.gpa)
+		return -EINVAL;
+	r = vmm_ept_prefault(vcpu->vm, &range);
+	if (copy_to_user(u, &range, sizeof(range)))
+		return -EFAULT;
+	return r;
+}
+
 /* ---- FPU ---- */
 
 static int fpu_ioctl(struct vmm_vcpu *vcpu, struct vmm_fpu __user *ufpu,
@@ -897,6 +924,9 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		break;
 	case VMM_GET_CPUID2:
 		r = get_cpuid2(vcpu, argp);
+		break;
+	case VMM_PRE_FAULT_MEMORY:
+		r = pre_fault_memory(vcpu, argp);
 		break;
 	case VMM_SET_SIGNAL_MASK: {
 		struct vmm_signal_mask __user *um = argp;

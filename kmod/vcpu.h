@@ -74,6 +74,7 @@ struct vmm_vm {
 	u64 tlb_flushed;		/* tlb_changes a finished flush covers */
 	unsigned long ept_pages;	/* table pages in use */
 	unsigned long ept_mapped;	/* 4 KiB pages mapped by leaves */
+	unsigned long ept_mapped_huge;	/* ... of them by 2 MiB leaves */
 	struct mmu_notifier mn;
 
 	bool manual_protect;		/* VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
@@ -103,6 +104,7 @@ struct vmm_vcpu_stats {
 	u64 runs;
 	u64 entry_failures;
 	u64 ept_mmio;
+	u64 ept_prefetch;		/* leaves fault-around added */
 	u64 guest_tsc;			/* TSC ticks in the guest */
 	u64 handler_tsc;		/* ... in RUN, outside the guest */
 	u64 exit[VMM_STAT_EXIT_REASONS];
@@ -113,6 +115,12 @@ static inline void vmm_stat_inc(u64 *counter)
 {
 	if (VMM_STATS_ON)
 		(*counter)++;
+}
+
+static inline void vmm_stat_add(u64 *counter, u64 n)
+{
+	if (VMM_STATS_ON)
+		*counter += n;
 }
 
 /* Laid out for vmenter.S: see regs.h. */
@@ -278,6 +286,7 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn);
 int vmm_ept_init(struct vmm_vm *vm);
 void vmm_ept_destroy(struct vmm_vm *vm);
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
+int vmm_ept_prefault(struct vmm_vm *vm, struct vmm_pre_fault_memory *range);
 u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages);
 void vmm_ept_zap_end(struct vmm_vm *vm);
 void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);

@@ -97,6 +97,7 @@ long vmm_check_extension(unsigned long cap)
 	case VMM_CAP_INTR_SHADOW:
 	case VMM_CAP_XSAVE:
 	case VMM_CAP_DEBUGREGS:
+	case VMM_CAP_PRE_FAULT_MEMORY:
 		return 1;
 	case VMM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);

@@ -33,77 +33,20 @@ GUEST_CODE(thp, 64,
 	GUEST_UCALL_REPORT
 	GUEST_UCALL_DONE);
 
-/* Kilobytes of AnonHugePages in the mapping that contains addr. */
-static long anon_huge_kb(void *addr)
-{
-	unsigned long lo, hi, a = (unsigned long)addr;
-	char line[256];
-	long kb = -1;
-	bool in = false;
-	FILE *f = fopen("/proc/self/smaps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
-
-/*
- * THP as the kernel has it; where it is "never" (the kernel's default on
- * machines with less than 512 MiB, like the emulated host), "madvise".
- * Returns false if the kernel has no THP at all.
- */
-static bool thp_changed;
-
-static void thp_write(const char *mode)
-{
-	FILE *f = fopen(THP_ENABLED, "w");
-
-	if (f) {
-		fputs(mode, f);
-		fclose(f);
-	}
-}
-
-static bool thp_setup(void)
-{
-	char buf[128] = "";
-	FILE *f = fopen(THP_ENABLED, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	if (strstr(buf, "[never]")) {
-		thp_write("madvise");
-		thp_changed = true;
-	}
-	return true;
-}
-
 int main(void)
 {
 	struct vmm_vcpu *vcpu;
 	struct vmm_vm *vm;
 	struct ucall uc;
 	uint32_t *mem;
+	int thp;
 	long kb;
 
-	if (!thp_setup())
-		tap_skip_all("this kernel has no transparent huge pages (" THP_ENABLED ")");
+	thp = test_thp_enable();
+	if (thp < 0)
+		tap_skip_all("no transparent huge pages here (transparent_hugepage/enabled)");
 	tap_plan(3);
-	if (thp_changed)
+	if (thp)
 		tap_diag("THP was off; set to madvise for this test");
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(thp), GUEST_CODE_LEN(thp));
@@ -111,7 +54,7 @@ int main(void)
 				   VMM_MEM_ALLOC_HUGE, (void **)&mem));
 	mem[0] = OLD;
 	mem[1024] = OLD;
-	kb = anon_huge_kb(mem);
+	kb = test_anon_huge_kb(mem);
 	TEST_ASSERT(kb >= 2048, "no transparent huge page behind the slot (AnonHugePages %ld kB)",
 		    kb);
 	tap_diag("slot backed by %ld kB of transparent huge pages", kb);
@@ -125,7 +68,7 @@ int main(void)
 		    "madvise: %s", strerror(errno));
 	mem[1024] = NEW;
 	tap_diag("after MADV_DONTNEED of page 1: AnonHugePages %ld kB",
-		 anon_huge_kb(mem));
+		 test_anon_huge_kb(mem));
 
 	vcpu_run_ucall(vcpu, &uc);
 	tap_ok(uc.args[0] == OLD, "page 0 keeps its value (%#llx)",
@@ -135,7 +78,6 @@ int main(void)
 	       (unsigned long long)uc.args[1], NEW);
 	vcpu_run_ucall(vcpu, &uc);
 	test_vm_free(vm);
-	if (thp_changed)
-		thp_write("never");
+	test_thp_restore();
 	tap_exit();
 }

@@ -236,6 +236,23 @@ int vmm_vcpu_get_cpuid(struct vmm_vcpu *vcpu, struct vmm_cpuid2 **listp)
 /* The kernel's sigset on x86-64 is 64 bits, much smaller than glibc's. */
 #define VMM_KERNEL_SIGSET_SIZE 8
 
+int vmm_vcpu_prefault(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t size)
+{
+	struct vmm_pre_fault_memory range;
+
+	memset(&range, 0, sizeof(range));
+	range.gpa = gpa;
+	range.size = size;
+	/* The module returns 0 after part of the range: go on from there. */
+	do {
+		int ret = vcpu_ioctl(vcpu, VMM_PRE_FAULT_MEMORY, &range);
+
+		if (ret)
+			return ret;
+	} while (range.size);
+	return 0;
+}
+
 int vmm_vcpu_set_signal_mask(struct vmm_vcpu *vcpu, const sigset_t *set)
 {
 	struct vmm_signal_mask *m;

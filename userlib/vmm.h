@@ -310,6 +310,19 @@ int vmm_vcpu_get_cpuid(struct vmm_vcpu *vcpu, struct vmm_cpuid2 **listp);
  */
 int vmm_vcpu_set_signal_mask(struct vmm_vcpu *vcpu, const sigset_t *set);
 
+/*
+ * vmm_vcpu_prefault: VMM_PRE_FAULT_MEMORY until guest memory [gpa, gpa +
+ * size) is all mapped, as the guest's reads would map it (host memory is
+ * allocated as needed), so that the guest takes no EPT violation there
+ * later: a launcher trades start-up time for faults.  gpa and size must be
+ * 4 KiB aligned and size non-zero (else -EINVAL).  Returns 0, -ENOENT if
+ * part of the range is in no slot, -EINTR if a signal came first (what was
+ * done stays mapped: call again for the rest), -ENOTTY or -EINVAL where
+ * the device lacks the ioctl (VMM_CAP_PRE_FAULT_MEMORY says), or -errno.
+ * vCPUs of one VM may map parts of a range in parallel.
+ */
+int vmm_vcpu_prefault(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t size);
+
 /* ------------------------------------------------------------------ */
 /* Execution modes                                                     */
 /* ------------------------------------------------------------------ */

@@ -41,6 +41,8 @@ static const struct nla_policy vmm_policy[VMM_A_MAX + 1] = {
 	[VMM_A_EVENT_EXIT_REASON] = { .type = NLA_U32 },
 	[VMM_A_EVENT_HW_REASON] = { .type = NLA_U64 },
 	[VMM_A_EVENT_RIP] = { .type = NLA_U64 },
+	[VMM_A_VM_MAPPED_HUGE_BYTES] = { .type = NLA_U64 },
+	[VMM_A_VCPU_EPT_PREFETCH] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy exit_policy[VMM_A_EXIT_MAX + 1] = {
@@ -79,6 +81,7 @@ int genl_parse_vm(struct nl_msg *msg, struct vm_info *vm)
 	vm->state = get_u32(tb[VMM_A_VM_STATE]);
 	vm->mem_bytes = get_u64(tb[VMM_A_VM_MEM_BYTES]);
 	vm->mapped_bytes = get_u64(tb[VMM_A_VM_MAPPED_BYTES]);
+	vm->mapped_huge_bytes = get_u64(tb[VMM_A_VM_MAPPED_HUGE_BYTES]);
 	vm->created_ns = get_u64(tb[VMM_A_VM_CREATED_NS]);
 	vm->age_ns = get_u64(tb[VMM_A_VM_AGE_NS]);
 	return 0;
@@ -116,6 +119,7 @@ int genl_parse_vcpu_stats(struct nl_msg *msg, struct vcpu_stats *st)
 	st->entry_failures = get_u64(tb[VMM_A_VCPU_ENTRY_FAILURES]);
 	st->ept_violations = get_u64(tb[VMM_A_VCPU_EPT_VIOLATIONS]);
 	st->ept_mmio = get_u64(tb[VMM_A_VCPU_EPT_MMIO]);
+	st->ept_prefetch = get_u64(tb[VMM_A_VCPU_EPT_PREFETCH]);
 	st->has_guest_ns = tb[VMM_A_VCPU_GUEST_NS] != NULL;
 	st->guest_ns = get_u64(tb[VMM_A_VCPU_GUEST_NS]);
 	st->has_handler_ns = tb[VMM_A_VCPU_HANDLER_NS] != NULL;

@@ -29,6 +29,7 @@ struct vm_info {
 	uint32_t state;			/* enum vmm_vm_state */
 	uint64_t mem_bytes;
 	uint64_t mapped_bytes;
+	uint64_t mapped_huge_bytes;	/* of them, by 2 MiB leaves */
 	uint64_t created_ns;		/* CLOCK_REALTIME */
 	uint64_t age_ns;
 };
@@ -42,6 +43,7 @@ struct vcpu_stats {
 	uint64_t entry_failures;
 	uint64_t ept_violations;
 	uint64_t ept_mmio;
+	uint64_t ept_prefetch;		/* pages fault-around mapped */
 	uint64_t guest_ns;		/* valid if has_guest_ns */
 	uint64_t handler_ns;		/* valid if has_handler_ns */
 	bool has_guest_ns;		/* the module measures guest time */

@@ -24,7 +24,8 @@ const char list_usage[] =
 "\n"
 "options:\n"
 "      --json   one JSON array of objects (id, pid, uid, user, vcpus, slots,\n"
-"               mem_bytes, mapped_bytes, created_ns, age_ns, state)\n"
+"               mem_bytes, mapped_bytes, mapped_huge_bytes: of them by\n"
+"               2 MiB EPT leaves, created_ns, age_ns, state)\n"
 "  -h, --help   this text\n";
 
 static const char *state_text(uint32_t state, char *buf, size_t len)
@@ -85,6 +86,7 @@ static void list_json(FILE *f, const struct vm_info *vms, size_t n)
 		json_u64(&j, "slots", vm->nr_slots);
 		json_u64(&j, "mem_bytes", vm->mem_bytes);
 		json_u64(&j, "mapped_bytes", vm->mapped_bytes);
+		json_u64(&j, "mapped_huge_bytes", vm->mapped_huge_bytes);
 		json_u64(&j, "created_ns", vm->created_ns);
 		json_u64(&j, "age_ns", vm->age_ns);
 		json_str(&j, "state", state_text(vm->state, st, sizeof(st)));

@@ -22,8 +22,9 @@ const char stats_usage[] =
 "\n"
 "Show the counters of every vCPU of VM-ID (default: of every VM you can\n"
 "see): VMM_RUN calls, VM exits, failed VM entries, EPT violations (of\n"
-"them, emulated MMIO), time in the guest and in the exit handlers, VM\n"
-"exits by VMX basic exit reason and returns to userspace by exit reason.\n"
+"them, emulated MMIO; and the pages fault-around mapped next to them),\n"
+"time in the guest and in the exit handlers, VM exits by VMX basic exit\n"
+"reason and returns to userspace by exit reason.\n"
 "\n"
 "options:\n"
 "  -i, --interval SEC  take two samples SEC seconds apart (fractions\n"
@@ -162,7 +163,7 @@ static uint64_t before_of(const struct view *w, const struct exit_table *x,
 
 static void stats_text(FILE *f, const struct view *w)
 {
-	char runs[32], exits[32], fails[32], ept[32], mmio[32];
+	char runs[32], exits[32], fails[32], ept[32], mmio[32], prefetch[32];
 	char guest[32] = "n/a", handler[32] = "n/a";
 	struct table t;
 
@@ -171,13 +172,14 @@ static void stats_text(FILE *f, const struct view *w)
 	TEXT_COUNT(w, fails, entry_failures);
 	TEXT_COUNT(w, ept, ept_violations);
 	TEXT_COUNT(w, mmio, ept_mmio);
+	TEXT_COUNT(w, prefetch, ept_prefetch);
 	if (HAS(w, has_guest_ns))
 		TEXT_TIME(w, guest, guest_ns);
 	if (HAS(w, has_handler_ns))
 		TEXT_TIME(w, handler, handler_ns);
-	fprintf(f, "vm %" PRIu32 " vcpu %" PRIu32 ": runs %s, exits %s, entry failures %s, ept violations %s (mmio %s), guest time %s, handler time %s\n",
+	fprintf(f, "vm %" PRIu32 " vcpu %" PRIu32 ": runs %s, exits %s, entry failures %s, ept violations %s (mmio %s, prefetch %s), guest time %s, handler time %s\n",
 		w->cur->vm_id, w->cur->vcpu_id, runs, exits, fails, ept, mmio,
-		guest, handler);
+		prefetch, guest, handler);
 
 	table_init(&t, "lr");
 	for (size_t k = 0; k < NR_EXIT_TABLES; k++) {
@@ -240,6 +242,7 @@ static void stats_json(FILE *f, const struct view *w, double interval)
 	JSON_COUNT(&j, w, "entry_failures", entry_failures);
 	JSON_COUNT(&j, w, "ept_violations", ept_violations);
 	JSON_COUNT(&j, w, "ept_mmio", ept_mmio);
+	JSON_COUNT(&j, w, "ept_prefetch", ept_prefetch);
 	if (HAS(w, has_guest_ns))
 		JSON_COUNT(&j, w, "guest_ns", guest_ns);
 	if (HAS(w, has_handler_ns))

@@ -292,6 +292,67 @@ uint32_t test_fd_vm_id(int fd)
 	return (uint32_t)id;
 }
 
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+static bool thp_turned_on;
+
+static bool thp_write(const char *mode)
+{
+	FILE *f = fopen(THP_ENABLED, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(mode, f) >= 0;
+	return !fclose(f) && ok;
+}
+
+int test_thp_enable(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen(THP_ENABLED, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (!strstr(buf, "[never]"))
+		return 0;
+	if (!thp_write("madvise"))
+		return -1;
+	thp_turned_on = true;
+	return 1;
+}
+
+void test_thp_restore(void)
+{
+	if (thp_turned_on && thp_write("never"))
+		thp_turned_on = false;
+}
+
+long test_anon_huge_kb(void *addr)
+{
+	unsigned long lo, hi, a = (unsigned long)addr;
+	char line[256];
+	long kb = -1;
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
 void vcpu_dump_diag(struct vmm_vcpu *vcpu)
 {
 	char *buf = NULL, *line, *save = NULL;

@@ -297,6 +297,20 @@ void *test_gpa(struct vmm_vm *vm, uint64_t gpa, uint64_t len);
 uint32_t test_fd_vm_id(int fd);
 
 /*
+ * Transparent huge pages for a test.  test_thp_enable: where the host's
+ * /sys/kernel/mm/transparent_hugepage/enabled says "never" (the kernel's
+ * default below 512 MiB of memory, as in the emulated host), set it to
+ * "madvise"; returns 1 if it did, 0 if THP was on already, -1 if the
+ * kernel has no THP or it could not be turned on.  test_thp_restore puts
+ * "never" back if test_thp_enable turned it on.
+ */
+int test_thp_enable(void);
+void test_thp_restore(void);
+
+/* Kilobytes of AnonHugePages in the mapping that contains addr, or -1. */
+long test_anon_huge_kb(void *addr);
+
+/*
  * One-byte port accesses through a bus (vmm_bus_access), for the device
  * models' unit tests; an error from the handler fails the test.
  */

@@ -433,6 +433,36 @@ static void check_caps(void)
 	SAME_CONST(EPERM);
 }
 
+/*
+ * KVM_PRE_FAULT_MEMORY came with Linux 6.11.  An older <linux/kvm.h>
+ * (Debian 12's) lacks it: there the numbers are KVM's documented ones,
+ * spelled out.
+ */
+static void check_pre_fault(void)
+{
+#ifdef KVM_PRE_FAULT_MEMORY
+	SAME_IOCTL(PRE_FAULT_MEMORY);
+	SAME_STRUCT(pre_fault_memory);
+	SAME_FIELD(pre_fault_memory, gpa);
+	SAME_FIELD(pre_fault_memory, size);
+	SAME_FIELD(pre_fault_memory, flags);
+	SAME_FIELD(pre_fault_memory, padding);
+	SAME_CONST(CAP_PRE_FAULT_MEMORY);
+#else
+	_Static_assert(sizeof(struct vmm_pre_fault_memory) == 64,
+		       "sizeof pre_fault_memory");
+	_Static_assert(VMM_PRE_FAULT_MEMORY == _IOWR(KVMIO, 0xd5, __u64[8]),
+		       "ioctl PRE_FAULT_MEMORY");
+	_Static_assert(VMM_CAP_PRE_FAULT_MEMORY == 236,
+		       "constant CAP_PRE_FAULT_MEMORY");
+	check(sizeof(struct vmm_pre_fault_memory) == 64,
+	      "sizeof pre_fault_memory");
+	check(VMM_PRE_FAULT_MEMORY == _IOWR(KVMIO, 0xd5, __u64[8]),
+	      "ioctl PRE_FAULT_MEMORY");
+	check(VMM_CAP_PRE_FAULT_MEMORY == 236, "constant CAP_PRE_FAULT_MEMORY");
+#endif
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -448,6 +478,7 @@ static const struct {
 	{ "struct vmm_run layout",	check_run_struct },
 	{ "exit reasons and internal-error suberrors", check_exit_reasons },
 	{ "capability numbers",		check_caps },
+	{ "PRE_FAULT_MEMORY (Linux 6.11)", check_pre_fault },
 };
 
 int main(void)

@@ -156,13 +156,15 @@ static const struct vm_info vms[] = {
 	{
 		.id = 1, .pid = 1234, .uid = 0, .nr_vcpus = 1, .nr_slots = 1,
 		.state = VMM_VM_STATE_RUNNING, .mem_bytes = 64 * MIB,
-		.mapped_bytes = 4096, .created_ns = 1736085787123456789ULL,
+		.mapped_bytes = 4096, .mapped_huge_bytes = 0,
+		.created_ns = 1736085787123456789ULL,
 		.age_ns = 192 * SEC + 5,
 	},
 	{
 		.id = 12, .pid = 98765, .uid = NOBODY_UID, .nr_vcpus = 4,
 		.nr_slots = 2, .state = 7, .mem_bytes = 3 * GIB / 2,
-		.mapped_bytes = 1073636966, .created_ns = 1,
+		.mapped_bytes = 1073636966, .mapped_huge_bytes = 1 * GIB,
+		.created_ns = 1,
 		.age_ns = (2 * 3600 + 3 * 60 + 59) * SEC,
 	},
 };
@@ -175,6 +177,7 @@ static void fabricate_stats(void)
 	a1 = (struct vcpu_stats){
 		.vm_id = 1, .vcpu_id = 0, .runs = 1200, .exits = 3456,
 		.entry_failures = 0, .ept_violations = 12, .ept_mmio = 10,
+		.ept_prefetch = 40,
 		.guest_ns = 1204000000, .has_guest_ns = true,
 		.handler_ns = 35200000, .has_handler_ns = true,
 	};
@@ -198,6 +201,7 @@ static void fabricate_stats(void)
 	b1.exits = 3000;
 	b1.ept_violations = 10;
 	b1.ept_mmio = 8;
+	b1.ept_prefetch = 30;
 	b1.guest_ns = 204000000;
 	b1.handler_ns = 15200000;
 	b1.exit_count[1] = 10;
@@ -331,11 +335,12 @@ static void test_list(void)
 	list_print(f, vms, 2, true);
 	same_text(out_close(f),
 		  "[{\"id\":1,\"pid\":1234,\"uid\":0,\"user\":\"root\",\"vcpus\":1,\"slots\":1,"
-		  "\"mem_bytes\":67108864,\"mapped_bytes\":4096,"
+		  "\"mem_bytes\":67108864,\"mapped_bytes\":4096,\"mapped_huge_bytes\":0,"
 		  "\"created_ns\":1736085787123456789,\"age_ns\":192000000005,"
 		  "\"state\":\"running\"},"
 		  "{\"id\":12,\"pid\":98765,\"uid\":424242,\"user\":\"424242\",\"vcpus\":4,"
 		  "\"slots\":2,\"mem_bytes\":1610612736,\"mapped_bytes\":1073636966,"
+		  "\"mapped_huge_bytes\":1073741824,"
 		  "\"created_ns\":1,\"age_ns\":7439000000000,\"state\":\"7\"}]\n",
 		  "list --json: one line, one object per VM");
 
@@ -363,7 +368,7 @@ static void test_stats(void)
 	f = out_open();
 	stats_print(f, &cur, NULL, 0, 0, false);
 	same_text(out_close(f),
-		  "vm 1 vcpu 0: runs 1200, exits 3456, entry failures 0, ept violations 12 (mmio 10), guest time 1.204s, handler time 35.2ms\n"
+		  "vm 1 vcpu 0: runs 1200, exits 3456, entry failures 0, ept violations 12 (mmio 10, prefetch 40), guest time 1.204s, handler time 35.2ms\n"
 		  "  EXIT REASON         COUNT\n"
 		  "  EXTERNAL_INTERRUPT     20\n"
 		  "  CPUID                 100\n"
@@ -375,26 +380,27 @@ static void test_stats(void)
 		  "  HLT                    10\n"
 		  "  MMIO                   10\n"
 		  "\n"
-		  "vm 2 vcpu 1: runs 5, exits 7, entry failures 1, ept violations 0 (mmio 0), guest time n/a, handler time n/a\n",
+		  "vm 2 vcpu 1: runs 5, exits 7, entry failures 1, ept violations 0 (mmio 0, prefetch 0), guest time n/a, handler time n/a\n",
 		  "stats: totals, exit tables by name, unknown reason as a number, no times");
 
 	f = out_open();
 	stats_print(f, &cur, NULL, 0, 0, true);
 	same_text(out_close(f),
 		  "[{\"vm\":1,\"vcpu\":0,\"runs\":1200,\"exits\":3456,\"entry_failures\":0,"
-		  "\"ept_violations\":12,\"ept_mmio\":10,\"guest_ns\":1204000000,"
+		  "\"ept_violations\":12,\"ept_mmio\":10,\"ept_prefetch\":40,"
+		  "\"guest_ns\":1204000000,"
 		  "\"handler_ns\":35200000,\"exit_reasons\":{\"EXTERNAL_INTERRUPT\":20,"
 		  "\"CPUID\":100,\"IO_INSTRUCTION\":1100,\"EPT_VIOLATION\":12,\"100\":3},"
 		  "\"user_exits\":{\"IO\":1100,\"HLT\":10,\"MMIO\":10}},"
 		  "{\"vm\":2,\"vcpu\":1,\"runs\":5,\"exits\":7,\"entry_failures\":1,"
-		  "\"ept_violations\":0,\"ept_mmio\":0,"
+		  "\"ept_violations\":0,\"ept_mmio\":0,\"ept_prefetch\":0,"
 		  "\"exit_reasons\":{},\"user_exits\":{}}]\n",
 		  "stats --json: totals, guest_ns and handler_ns omitted when absent");
 
 	f = out_open();
 	stats_print(f, &cur, &prev, 2.0, 2, false);
 	same_text(out_close(f),
-		  "vm 1 vcpu 0: runs 100.0/s, exits 228.0/s, entry failures 0.0/s, ept violations 1.0/s (mmio 1.0/s), guest time 50.0%, handler time 1.0%\n"
+		  "vm 1 vcpu 0: runs 100.0/s, exits 228.0/s, entry failures 0.0/s, ept violations 1.0/s (mmio 1.0/s, prefetch 5.0/s), guest time 50.0%, handler time 1.0%\n"
 		  "  EXIT REASON         PER SEC\n"
 		  "  EXTERNAL_INTERRUPT      5.0\n"
 		  "  IO_INSTRUCTION        100.0\n"
@@ -409,6 +415,7 @@ static void test_stats(void)
 	same_text(out_close(f),
 		  "[{\"vm\":1,\"vcpu\":0,\"runs\":400.000,\"exits\":912.000,"
 		  "\"entry_failures\":0.000,\"ept_violations\":4.000,\"ept_mmio\":4.000,"
+		  "\"ept_prefetch\":20.000,"
 		  "\"guest_ns\":2000000000.000,\"handler_ns\":40000000.000,"
 		  "\"exit_reasons\":{\"EXTERNAL_INTERRUPT\":20.000,\"IO_INSTRUCTION\":400.000,"
 		  "\"EPT_VIOLATION\":4.000},\"user_exits\":{\"IO\":400.000,\"MMIO\":4.000},"
@@ -494,6 +501,7 @@ static void test_parse_vm(void)
 	put_u32(msg, VMM_A_VM_NR_SLOTS, 3);
 	put_u64(msg, VMM_A_VM_MEM_BYTES, 64 * MIB);
 	put_u64(msg, VMM_A_VM_MAPPED_BYTES, 8192);
+	put_u64(msg, VMM_A_VM_MAPPED_HUGE_BYTES, 4096);
 	put_u64(msg, VMM_A_VM_CREATED_NS, 1736085787123456789ULL);
 	put_u64(msg, VMM_A_VM_AGE_NS, 5 * SEC);
 	put_u32(msg, VMM_A_VM_STATE, VMM_VM_STATE_IDLE);
@@ -501,6 +509,7 @@ static void test_parse_vm(void)
 	tap_ok(!genl_parse_vm(msg, &vm) && vm.id == 7 && vm.pid == 4321 &&
 	       vm.uid == 1000 && vm.nr_vcpus == 2 && vm.nr_slots == 3 &&
 	       vm.mem_bytes == 64 * MIB && vm.mapped_bytes == 8192 &&
+	       vm.mapped_huge_bytes == 4096 &&
 	       vm.created_ns == 1736085787123456789ULL &&
 	       vm.age_ns == 5 * SEC && vm.state == VMM_VM_STATE_IDLE,
 	       "parse a VM: every attribute, u64s after pads, unknown ones ignored");
@@ -539,9 +548,11 @@ static void test_parse_stats(void)
 	put_u64(msg, VMM_A_VCPU_EPT_VIOLATIONS, 12);
 	put_u64(msg, VMM_A_VCPU_EPT_MMIO, 10);
 	put_u64(msg, VMM_A_VCPU_ENTRY_FAILURES, 1);
+	put_u64(msg, VMM_A_VCPU_EPT_PREFETCH, 9);
 	tap_ok(!genl_parse_vcpu_stats(msg, &st) && st.vm_id == 3 &&
 	       st.vcpu_id == 1 && st.runs == 1200 && st.exits == 3456 &&
 	       st.ept_violations == 12 && st.ept_mmio == 10 &&
+	       st.ept_prefetch == 9 &&
 	       st.entry_failures == 1 && !st.has_guest_ns &&
 	       st.guest_ns == 0 && !st.has_handler_ns && st.handler_ns == 0,
 	       "parse vCPU stats: counters, no guest or handler time");

@@ -99,6 +99,26 @@ struct vmm_enable_cap {
 #define VMM_DIRTY_LOG_MANUAL_PROTECT_ENABLE	(1U << 0)
 #define VMM_DIRTY_LOG_INITIALLY_SET		(1U << 1)
 
+/*
+ * VMM_PRE_FAULT_MEMORY (vCPU fd, VMM_CAP_PRE_FAULT_MEMORY): map guest
+ * memory [gpa, gpa + size) now, as the guest's reads of it would, so
+ * that the guest takes no EPT violation there later: host memory is
+ * allocated as needed, read-only slots and slots that log dirty pages
+ * are mapped read-only (a later write is logged), no page becomes
+ * dirty.  gpa and size must be page aligned, size non-zero, the range
+ * must not wrap, flags and padding must be 0 (else -EINVAL).  On return
+ * gpa and size describe what is left.  Returns 0 once part of the range
+ * is done (call again while size is not 0), else -EINTR (a signal is
+ * pending), -ENOENT (gpa is in no slot), -EFAULT (the host memory cannot
+ * be faulted in) or another -errno.  vCPUs may call it in parallel.
+ */
+struct vmm_pre_fault_memory {
+	__u64 gpa;		/* in/out: next guest-physical address */
+	__u64 size;		/* in/out: bytes left */
+	__u64 flags;		/* in: 0 */
+	__u64 padding[5];	/* in: 0 */
+};
+
 /* ------------------------------------------------------------------ */
 /* Registers (vCPU fd)                                                 */
 /* ------------------------------------------------------------------ */
@@ -545,6 +565,7 @@ struct vmm_run {
 #define VMM_CAP_IMMEDIATE_EXIT			136
 #define VMM_CAP_MANUAL_DIRTY_LOG_PROTECT2	168 /* value: supported VMM_DIRTY_LOG_* */
 #define VMM_CAP_EXIT_HYPERCALL			201 /* value: VMM_HC_* that can exit */
+#define VMM_CAP_PRE_FAULT_MEMORY		236
 
 /*
  * Hypercalls (VMCALL with the number in RAX), as KVM's <linux/kvm_para.h>:
@@ -610,5 +631,6 @@ struct vmm_run {
 #define VMM_SET_XSAVE		_IOW(VMMIO,  0xa5, struct vmm_xsave)
 #define VMM_GET_XCRS		_IOR(VMMIO,  0xa6, struct vmm_xcrs)
 #define VMM_SET_XCRS		_IOW(VMMIO,  0xa7, struct vmm_xcrs)
+#define VMM_PRE_FAULT_MEMORY	_IOWR(VMMIO, 0xd5, struct vmm_pre_fault_memory)
 
 #endif /* _UAPI_LINUX_VMM_H */

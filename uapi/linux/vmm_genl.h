@@ -107,6 +107,14 @@ enum vmm_attr {
 	VMM_A_EVENT_HW_REASON,
 	VMM_A_EVENT_RIP,	/* u64: guest RIP at a failure */
 
+	/* Added later, hence out of their groups above. */
+	VMM_A_VM_MAPPED_HUGE_BYTES, /* u64: of MAPPED_BYTES, by 2 MiB leaves */
+	/*
+	 * u64: 4 KiB leaves that fault-around added next to the pages of
+	 * this vCPU's EPT violations (read-only, host pages present).
+	 */
+	VMM_A_VCPU_EPT_PREFETCH,
+
 	__VMM_A_MAX,
 	VMM_A_MAX = __VMM_A_MAX - 1
 };

@@ -31,7 +31,7 @@ export VMM_ONOFF_CYCLES VMM_HOTPLUG_SECS VMM_FUZZ_SECONDS VMM_IRQ_STREAM \
 	VMM_LIFECYCLE_VMS VMM_MEMSLOT_ROUNDS VMM_GENL_VMS VMM_GENL_RACE_MS
 
 if [ -z "${VMM_TESTS:-}" ]; then
-	VMM_TESTS=lifecycle_test,smp_test,memslot_test,memslot_race_test,thp_split_test,host_state_test,signal_test,misuse_test,dirty_test,genl_test,irq_test,debug_test
+	VMM_TESTS=lifecycle_test,smp_test,memslot_test,memslot_race_test,thp_split_test,prefault_test,host_state_test,signal_test,misuse_test,dirty_test,genl_test,irq_test,debug_test
 	# The fuzzer, where the suite has it.
 	[ ! -x /vmm/selftests/fuzz_test ] || VMM_TESTS=$VMM_TESTS,fuzz_test
 	# vmx_onoff.sh leaves the module unloaded: last.
