@@ -383,7 +383,7 @@ static int ept_around_get(unsigned long hva, int n, int skip,
  * bit is set: nothing was written.  The window lies in the table the
  * faulting leaf needed, so no table is allocated here.  Only entries that
  * were not present change, and the CPU caches no translation from a
- * not-present EPT entry (SDM Vol. 3C 29.4.1), so no flush is owed; the
+ * not-present EPT entry (SDM Vol. 3C 29.4.2), so no flush is owed; the
  * guest's first write through one of these leaves is an EPT violation,
  * which itself drops the read-only translation cached for that address
  * (29.4.3.1) before the fault path grants write access.  Returns how
@@ -455,6 +455,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 
 	/* The window must stay inside one last-level table. */
 	BUILD_BUG_ON(EPT_ENTRIES % EPT_AROUND);
+	might_sleep();
 	m->level = 0;
 	m->prefetched = 0;
 	seq = READ_ONCE(vm->mmu_seq);
@@ -490,6 +491,17 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
 		try_around = false;
 		r = get_user_pages_fast(hva, 1, gup_flags, &page);
+		/*
+		 * A read (or a pre-fault) takes the page for writing so that
+		 * the guest's next write does not fault again; where the host
+		 * will not give it for writing (a PROT_READ mapping, a file
+		 * that cannot allocate the block), it is mapped read-only, as
+		 * a read needs no more.
+		 */
+		if (r != 1 && gup_flags && !m->write) {
+			gup_flags = 0;
+			r = get_user_pages_fast(hva, 1, 0, &page);
+		}
 		if (r != 1)
 			return r < 0 ? r : -EFAULT;
 	}
@@ -515,7 +527,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	 * the first write after each harvest, which marks the page dirty.
 	 */
 	perm = EPT_RWX;
-	if (readonly || (logged && !m->write))
+	if (!gup_flags || (logged && !m->write))
 		perm &= ~VMX_EPT_WRITABLE_MASK;
 	if (level == 2)
 		leaf = ((u64)(page_to_pfn(page) - (gfn & 511)) << PAGE_SHIFT) |

@@ -13,6 +13,8 @@
  *    by 4 MiB, and a guest writing every page takes no EPT violation;
  *  - a read-only slot is mapped for reads only: the guest's write still
  *    exits as MMIO, its reads take no EPT violation;
+ *  - a writable slot over a PROT_READ host mapping pre-faults (read-only)
+ *    and the guest reads it without an exit;
  *  - a slot logging dirty pages: nothing is dirty after the pre-fault,
  *    and after guest writes to N pages exactly those N are;
  *  - racing with MADV_DONTNEED and slot deletion from another thread,
@@ -67,6 +69,9 @@
 #define RACE_SLOT	7
 #define RACE_GPA	0x16000000ULL
 #define RACE_PAGES	64
+#define PR_SLOT		8
+#define PR_GPA		0x17000000ULL
+#define PR_PAGES	16
 #define PAGE		4096ULL
 
 #define OP_WRITE	1
@@ -365,6 +370,31 @@ static void test_readonly(uint64_t *mem)
 	       (unsigned long long)mem[5 * PAGE / 8]);
 }
 
+/*
+ * A writable slot over a host mapping the process may only read: the
+ * page cannot be taken for writing, so it is mapped read-only, and the
+ * guest reads it without another exit.
+ */
+static void test_prot_read(uint64_t *mem)
+{
+	uint64_t sum, want = 0;
+	struct counters a, b;
+
+	for (unsigned int i = 0; i < PR_PAGES; i++) {
+		mem[i * PAGE / 8] = 0x200 + i;
+		want += 0x200 + i;
+	}
+	TEST_ASSERT(!mprotect(mem, PR_PAGES * PAGE, PROT_READ), "mprotect");
+	b = prefault_slot(PR_GPA, PR_PAGES * PAGE,
+			  "writable slot over a PROT_READ mapping");
+	sum = guest_do(OP_READ, PR_GPA, PR_PAGES, 0);
+	a = counters();
+	tap_ok(sum == want && a.violations == b.violations,
+	       "guest reads of it: sum %#llx (want %#llx), %llu EPT violations",
+	       (unsigned long long)sum, (unsigned long long)want,
+	       (unsigned long long)(a.violations - b.violations));
+}
+
 static void test_dirty_log(void)
 {
 	static const unsigned int pages[] = { 1, 5, 6, 33, 63 };
@@ -625,10 +655,10 @@ static void test_huge(void)
 
 int main(void)
 {
-	uint64_t *pf_mem, *ro_mem, *fa_mem;
+	uint64_t *pf_mem, *ro_mem, *fa_mem, *pr_mem;
 	int cap;
 
-	tap_plan(32);
+	tap_plan(34);
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(server),
 				     GUEST_CODE_LEN(server));
@@ -648,6 +678,8 @@ int main(void)
 				   NULL));
 	TEST_ASSERT_OK(vmm_mem_add(vm, FA_SLOT, FA_GPA, FA_PAGES * PAGE,
 				   VMM_MEM_NO_HUGE, (void **)&fa_mem));
+	TEST_ASSERT_OK(vmm_mem_add(vm, PR_SLOT, PR_GPA, PR_PAGES * PAGE,
+				   VMM_MEM_NO_HUGE, (void **)&pr_mem));
 	/*
 	 * The guest's page tables and its code and command pages are mapped
 	 * before anything is counted: only the slots under test fault.
@@ -659,6 +691,7 @@ int main(void)
 	test_errors();
 	test_prefault_write(pf_mem);
 	test_readonly(ro_mem);
+	test_prot_read(pr_mem);
 	test_dirty_log();
 	test_fault_around(fa_mem);
 	test_race();
