@@ -489,8 +489,10 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	 */
 	if (!try_around ||
 	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
+		/* The lockless walk just failed: not again (GUP-fast would). */
+		r = try_around ? get_user_pages_unlocked(hva, 1, &page, gup_flags) :
+				 get_user_pages_fast(hva, 1, gup_flags, &page);
 		try_around = false;
-		r = get_user_pages_fast(hva, 1, gup_flags, &page);
 		/*
 		 * A read (or a pre-fault) takes the page for writing so that
 		 * the guest's next write does not fault again; where the host
