@@ -625,10 +625,11 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
  * the guest's reads would, page by page (or 2 MiB at a time where the
  * host has a huge page), moving gpa and size on past what is done.  A
  * read fault takes the host page for writing unless the slot is
- * read-only, so host memory is allocated (and COW broken) as needed, and
- * the permissions are the fault path's: read-only slots and slots that
- * log dirty pages are mapped read-only, the others writable; no page
- * becomes dirty.  A race with an invalidation retries the page.  As
+ * read-only or the host will not give it so, so host memory is
+ * allocated (and COW broken) as needed, and the permissions are the
+ * fault path's: read-only slots, pages the host gives for reading only
+ * and slots that log dirty pages are mapped read-only, the others
+ * writable; nothing is marked in a dirty log.  A race with an invalidation retries the page.  As
  * KVM's: 0 once some of the range is done (the caller asks again for the
  * rest), else -EINTR (a signal is pending), -ENOENT (gpa is in no slot),
  * -EFAULT or another -errno.
