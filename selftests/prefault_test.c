@@ -345,22 +345,41 @@ static struct counters prefault_slot(uint64_t gpa, uint64_t size,
 	return b;
 }
 
-static void test_readonly(uint64_t *mem)
+/*
+ * Fill pages of mem with values from base on, pre-fault the slot at gpa
+ * and let the guest read them: the sum must come back with no EPT
+ * violation.  Returns the counters after the reads.
+ */
+static struct counters prefault_and_read(uint64_t *mem, uint64_t gpa,
+					 unsigned int pages, uint64_t base,
+					 bool prot_read, const char *what)
 {
-	uint64_t mmio = 0, sum, want = 0;
+	uint64_t sum, want = 0;
 	struct counters a, b;
 
-	for (unsigned int i = 0; i < RO_PAGES; i++) {
-		mem[i * PAGE / 8] = 0x100 + i;
-		want += 0x100 + i;
+	for (unsigned int i = 0; i < pages; i++) {
+		mem[i * PAGE / 8] = base + i;
+		want += base + i;
 	}
-	b = prefault_slot(RO_GPA, RO_PAGES * PAGE, "read-only slot");
-	sum = guest_do(OP_READ, RO_GPA, RO_PAGES, 0);
+	if (prot_read)
+		TEST_ASSERT(!mprotect(mem, pages * PAGE, PROT_READ), "mprotect");
+	b = prefault_slot(gpa, pages * PAGE, what);
+	sum = guest_do(OP_READ, gpa, pages, 0);
 	a = counters();
 	tap_ok(sum == want && a.violations == b.violations,
 	       "guest reads of it: sum %#llx (want %#llx), %llu EPT violations",
 	       (unsigned long long)sum, (unsigned long long)want,
 	       (unsigned long long)(a.violations - b.violations));
+	return a;
+}
+
+static void test_readonly(uint64_t *mem)
+{
+	struct counters a, b;
+	uint64_t mmio = 0;
+
+	a = prefault_and_read(mem, RO_GPA, RO_PAGES, 0x100, false,
+			      "read-only slot");
 	guest_do_mmio(OP_WRITE, RO_GPA + 5 * PAGE, 1, 0xbad, PAGE, &mmio);
 	b = counters();
 	tap_ok(mmio == RO_GPA + 5 * PAGE && b.mmio - a.mmio == 1 &&
@@ -377,22 +396,8 @@ static void test_readonly(uint64_t *mem)
  */
 static void test_prot_read(uint64_t *mem)
 {
-	uint64_t sum, want = 0;
-	struct counters a, b;
-
-	for (unsigned int i = 0; i < PR_PAGES; i++) {
-		mem[i * PAGE / 8] = 0x200 + i;
-		want += 0x200 + i;
-	}
-	TEST_ASSERT(!mprotect(mem, PR_PAGES * PAGE, PROT_READ), "mprotect");
-	b = prefault_slot(PR_GPA, PR_PAGES * PAGE,
+	prefault_and_read(mem, PR_GPA, PR_PAGES, 0x200, true,
 			  "writable slot over a PROT_READ mapping");
-	sum = guest_do(OP_READ, PR_GPA, PR_PAGES, 0);
-	a = counters();
-	tap_ok(sum == want && a.violations == b.violations,
-	       "guest reads of it: sum %#llx (want %#llx), %llu EPT violations",
-	       (unsigned long long)sum, (unsigned long long)want,
-	       (unsigned long long)(a.violations - b.violations));
 }
 
 static void test_dirty_log(void)
