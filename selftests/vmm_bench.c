@@ -32,7 +32,9 @@
  *                       "handler/fault" (vmm's time in VMM_RUN outside the
  *                       guest, from the same statistics, in ticks, over
  *                       them: what a fault costs in the module, the
- *                       host's allocation included): "-"
+ *                       host's allocation included) and "guest/fault"
+ *                       (the guest time the statistics count, likewise):
+ *                       "-"
  *                       where the device gives no statistics (/dev/kvm,
  *                       a module built with VMM_STATS=n)
  *         irq_inject    VMM_INTERRUPT at a HLT exit, the guest's handler
@@ -328,6 +330,7 @@ static int nl_family = -1;	/* -1: not tried yet, 0: none */
 struct ept_count {
 	uint64_t violations;
 	uint64_t handler_ns;
+	uint64_t guest_ns;
 	bool seen;
 };
 
@@ -342,16 +345,19 @@ static int stats_cb(struct nl_msg *msg, void *arg)
 	c->violations += nla_get_u64(tb[VMM_A_VCPU_EPT_VIOLATIONS]);
 	if (tb[VMM_A_VCPU_HANDLER_NS])
 		c->handler_ns += nla_get_u64(tb[VMM_A_VCPU_HANDLER_NS]);
+	if (tb[VMM_A_VCPU_GUEST_NS])
+		c->guest_ns += nla_get_u64(tb[VMM_A_VCPU_GUEST_NS]);
 	c->seen = true;
 	return NL_OK;
 }
 
 /*
- * The EPT violations of the VM behind fd and its vCPUs' handler time,
- * summed over its vCPUs: false where there is no such figure (another
- * device, no statistics).
+ * The EPT violations of the VM behind fd and its vCPUs' handler and
+ * guest time, summed over its vCPUs: false where there is no such
+ * figure (another device, no statistics).
  */
-static bool ept_violations(int fd, uint64_t *n, uint64_t *handler_ns)
+static bool ept_violations(int fd, uint64_t *n, uint64_t *handler_ns,
+			   uint64_t *guest_ns)
 {
 	struct ept_count c = { 0 };
 	uint32_t id = test_fd_vm_id(fd);
@@ -386,6 +392,7 @@ static bool ept_violations(int fd, uint64_t *n, uint64_t *handler_ns)
 		return false;
 	*n = c.violations;
 	*handler_ns = c.handler_ns;
+	*guest_ns = c.guest_ns;
 	return true;
 }
 
@@ -439,6 +446,7 @@ struct mem_result {
 	uint64_t ticks;		/* best total of create + touch + destroy */
 	uint64_t faults;	/* EPT violations of that run */
 	uint64_t handler;	/* its vCPU's handler time, in ticks */
+	uint64_t guest;		/* and its guest time */
 	bool have_faults;
 };
 
@@ -449,7 +457,8 @@ struct mem_result {
  */
 static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
 {
-	uint64_t t0, run, destroy, faults = 0, handler_ns = 0, ns0, run_ns;
+	uint64_t t0, run, destroy, faults = 0, handler_ns = 0, guest_ns = 0;
+	uint64_t ns0, run_ns;
 	bool have;
 	struct vm v;
 	int i;
@@ -464,7 +473,7 @@ static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
 		run_expect(&v, VMM_EXIT_HLT);
 		run = __rdtsc() - t0;
 		run_ns = mono_ns() - ns0;
-		have = ept_violations(v.fd, &faults, &handler_ns);
+		have = ept_violations(v.fd, &faults, &handler_ns, &guest_ns);
 		t0 = __rdtsc();
 		vm_destroy(&v);
 		destroy = __rdtsc() - t0;
@@ -474,6 +483,8 @@ static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
 			/* The statistics count ns: ticks at this run's rate. */
 			res->handler = run_ns ? (uint64_t)((double)handler_ns *
 							   run / run_ns) : 0;
+			res->guest = run_ns ? (uint64_t)((double)guest_ns *
+							 run / run_ns) : 0;
 			res->have_faults = have;
 		}
 	}
@@ -491,14 +502,15 @@ static void print_mem(int mib, enum backing b, int reps)
 	printf("mem_%s_%dM %llu floor %llu", name, mib,
 	       (unsigned long long)r.ticks, (unsigned long long)floor);
 	if (r.have_faults && r.faults)
-		printf(" faults %llu faults/MiB %.1f ticks/fault %llu over_floor/fault %lld handler/fault %llu\n",
+		printf(" faults %llu faults/MiB %.1f ticks/fault %llu over_floor/fault %lld handler/fault %llu guest/fault %llu\n",
 		       (unsigned long long)r.faults, (double)r.faults / mib,
 		       (unsigned long long)(r.ticks / r.faults),
 		       ((long long)r.ticks - (long long)floor) /
 		       (long long)r.faults,
-		       (unsigned long long)(r.handler / r.faults));
+		       (unsigned long long)(r.handler / r.faults),
+		       (unsigned long long)(r.guest / r.faults));
 	else
-		printf(" faults - faults/MiB - ticks/fault - over_floor/fault - handler/fault -\n");
+		printf(" faults - faults/MiB - ticks/fault - over_floor/fault - handler/fault - guest/fault -\n");
 }
 
 /* The host's THP setting, as a comment: "madvise" lets BACK_THP work. */
