@@ -28,14 +28,13 @@
  *                       the VM, from the vmm generic netlink statistics),
  *                       "faults/MiB" of the touched memory, "ticks/fault"
  *                       (the VM's total over them), "over_floor/fault"
- *                       (the VM's total less the floor, over them) and
+ *                       (the VM's total less the floor, over them),
  *                       "handler/fault" (vmm's time in VMM_RUN outside the
  *                       guest, from the same statistics, in ticks, over
  *                       them: what a fault costs in the module, the
  *                       host's allocation included) and "guest/fault"
  *                       (the guest time the statistics count, likewise):
- *                       "-"
- *                       where the device gives no statistics (/dev/kvm,
+ *                       "-" where the device gives no statistics (/dev/kvm,
  *                       a module built with VMM_STATS=n)
  *         irq_inject    VMM_INTERRUPT at a HLT exit, the guest's handler
  *                       counts it and IRETs, the guest halts again: an
