@@ -2599,7 +2599,7 @@ static bool known_good(enum vmm_mode mode, const void *code, size_t len)
 	if (!r)
 		r = vmm_vm_create(dev, &vm);
 	if (!r)
-		r = vmm_mem_add(vm, 0, 0, 4 << 20, 0, NULL);
+		r = vmm_mem_add(vm, 0, 0, 4 << 20, VMM_MEM_NO_HUGE, NULL);
 	if (!r)
 		r = vmm_vcpu_create(vm, 0, &vcpu);
 	if (!r)

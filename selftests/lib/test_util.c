@@ -235,8 +235,15 @@ struct vmm_vm *vm_create_with_one_vcpu(struct vmm_vcpu **vcpup,
 		    len, max, vmm_mode_name(mode));
 
 	TEST_ASSERT_OK(vmm_vm_create(dev, &vm));
-	TEST_ASSERT_OK(vmm_mem_add(vm, TEST_MEM_SLOT, 0, TEST_MEM_SIZE, 0,
-				   NULL));
+	/*
+	 * 4 KiB pages, not libvmm's THP default: a test guest touches a few
+	 * pages of its 64 MiB, the EPT paths under test are the 4 KiB ones,
+	 * and in the emulated host zeroing a 2 MiB page for each region a
+	 * guest touches doubled the time of the tests that create many VMs.
+	 * THP has its own tests (thp_split_test, prefault_test, vmmctl's).
+	 */
+	TEST_ASSERT_OK(vmm_mem_add(vm, TEST_MEM_SLOT, 0, TEST_MEM_SIZE,
+				   VMM_MEM_NO_HUGE, NULL));
 	TEST_ASSERT_OK(vmm_vcpu_create(vm, 0, &vcpu));
 
 	if (vmm_check_extension(dev, VMM_CAP_EXT_CPUID) > 0) {
