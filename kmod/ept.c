@@ -629,10 +629,10 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
  * allocated (and COW broken) as needed, and the permissions are the
  * fault path's: read-only slots, pages the host gives for reading only
  * and slots that log dirty pages are mapped read-only, the others
- * writable; nothing is marked in a dirty log.  A race with an invalidation retries the page.  As
- * KVM's: 0 once some of the range is done (the caller asks again for the
- * rest), else -EINTR (a signal is pending), -ENOENT (gpa is in no slot),
- * -EFAULT or another -errno.
+ * writable; nothing is marked in a dirty log.  A race with an
+ * invalidation retries the page.  As KVM's: 0 once some of the range is
+ * done (the caller asks again for the rest), else -EINTR (a signal is
+ * pending), -ENOENT (gpa is in no slot), -EFAULT or another -errno.
  */
 int vmm_ept_prefault(struct vmm_vm *vm, struct vmm_pre_fault_memory *range)
 {
