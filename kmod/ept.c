@@ -81,6 +81,25 @@
  */
 #define EPT_AROUND	16
 
+#ifdef VMM_DEBUG
+/*
+ * Debug builds (the debug job's lockdep and might_sleep checks) let the
+ * lock go at every chance a long walk has, every 64 steps, not only when
+ * someone waits.
+ */
+#define EPT_YIELD_EVERY	64
+static inline bool ept_yield_wanted(struct vmm_vm *vm)
+{
+	return true;
+}
+#else
+#define EPT_YIELD_EVERY	EPT_ENTRIES
+static inline bool ept_yield_wanted(struct vmm_vm *vm)
+{
+	return need_resched() || spin_needbreak(&vm->mmu_lock);
+}
+#endif
+
 static inline int ept_index(u64 gfn, int level)
 {
 	return (gfn >> (9 * (level - 1))) & (EPT_ENTRIES - 1);
@@ -176,17 +195,41 @@ void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto)
  * goes whole either way: the guest faults the rest back in, and logged
  * slots are mapped in 4 KiB pages.  A change counts in tlb_changes: the
  * caller, or any path that needs a range gone, then flushes.
+ *
+ * A walk over a large populated range (a slot of many GiB, the whole
+ * address space at exit) would hold mmu_lock for as long as it takes to
+ * change millions of leaves.  With may_yield the walk gives the lock and
+ * the CPU up when someone needs either.  A caller sets it only where it
+ * may sleep and where a fault that maps part of the range meanwhile does
+ * no harm: while it holds an invalidation open (mmu_invalidating raised:
+ * no fault maps anything), or when dirty logging starts (a fault maps
+ * from the new, logged slot already: read-only, or writable with its
+ * dirty bit set).  Before the walk lets go, the leaves it changed so far
+ * count in tlb_changes, so that whoever takes the lock next and needs
+ * them gone flushes (rule 1).  Tables are only freed with the VM, so the
+ * walk goes on from where it was, from the root.
  */
 static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
-			     bool write_protect)
+			     bool write_protect, bool may_yield)
 {
 	u64 end = gfn + npages;
+	unsigned int steps = 0;
 	bool changed = false;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	while (gfn < end) {
 		u64 *table = vm->ept_root, *e = NULL, old;
 		int level;
+
+		if (may_yield && !(steps++ % EPT_YIELD_EVERY) &&
+		    ept_yield_wanted(vm)) {
+			if (changed)
+				vm->tlb_changes++;
+			changed = false;
+			spin_unlock(&vm->mmu_lock);
+			cond_resched();
+			spin_lock(&vm->mmu_lock);
+		}
 
 		for (level = EPT_LEVELS; level >= 1; level--) {
 			e = &table[ept_index(gfn, level)];
@@ -218,9 +261,14 @@ static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 		vm->tlb_changes++;
 }
 
-void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages)
+/*
+ * Take write access from the 4 KiB leaves of a range, for dirty logging;
+ * may_yield as for ept_update_range().
+ */
+void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages,
+				  bool may_yield)
 {
-	ept_update_range(vm, gfn, npages, true);
+	ept_update_range(vm, gfn, npages, true, may_yield);
 }
 
 /*
@@ -236,7 +284,7 @@ u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages)
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_invalidating++;
 	vm->mmu_seq++;
-	ept_update_range(vm, gfn, npages, false);
+	ept_update_range(vm, gfn, npages, false, true);
 	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
 	return upto;
@@ -255,7 +303,8 @@ void vmm_ept_zap_end(struct vmm_vm *vm)
  * Install a leaf for gfn at level 1 (4 KiB) or 2 (2 MiB), allocating
  * tables on the way.  Table pages are allocated before taking mmu_lock;
  * *spare holds one that the caller supplies and this consumes (-ENOMEM:
- * one more is needed).
+ * one more is needed).  Returns the level of the leaf that maps gfn now:
+ * leaf_level, or 2 where another vCPU's 2 MiB leaf was there first.
  */
 static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 			  u64 **spare)
@@ -267,7 +316,7 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 		u64 *e = &table[ept_index(gfn, level)];
 
 		if (*e & EPT_LARGE)
-			return 0;	/* raced with a 2 MiB mapping: done */
+			return level;	/* raced with a 2 MiB mapping: done */
 		if (!(*e & EPT_RWX)) {
 			if (!*spare)
 				return -ENOMEM;
@@ -294,11 +343,11 @@ static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 		 * by dirty logging.
 		 */
 		if (WARN_ON_ONCE((*table ^ leaf) & PAGE_MASK))
-			return 0;	/* keep the leaf: no flush covers a switch */
+			return leaf_level; /* keep it: no flush covers a switch */
 		leaf |= *table & EPT_RWX;
 	}
 	WRITE_ONCE(*table, leaf);
-	return 0;
+	return leaf_level;
 }
 
 /*
@@ -558,10 +607,14 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 		}
 		r = ept_map_locked(vm, level == 2 ? ALIGN_DOWN(gfn, 512) : gfn,
 				   leaf, level, &spare);
+		if (r > 0) {
+			m->level = r;
+			r = EPT_MAPPED;
+		}
 		/* Same mmu_seq: the bitmap is still this slot's (vm.c). */
 		if (!r && logged && m->write)
 			set_bit(gfn - base_gfn, dirty);
-		if (!r && level == 1 && n)
+		if (!r && m->level == 1 && n)
 			m->prefetched = ept_map_around_locked(vm, first, around,
 							      n);
 		spin_unlock(&vm->mmu_lock);
@@ -579,8 +632,6 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 		if (!spare)
 			break;
 	}
-	if (r == EPT_MAPPED)
-		m->level = level;
 	/* The MMU notifier, not a page reference, protects the mappings. */
 	put_page(page);
 	for (i = 0; i < n; i++)
@@ -589,6 +640,25 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	if (spare)
 		free_page((unsigned long)spare);
 	return r;
+}
+
+/*
+ * Is a guest access to gpa MMIO: in no slot, or a write to a read-only
+ * one?  Callable with preemption disabled (an SRCU read side may be), so
+ * that the run loop hands MMIO to the emulator from its atomic part.
+ * The slot set may change right after: ept_map_gfn() looks again.
+ */
+bool vmm_ept_is_mmio(struct vmm_vm *vm, u64 gpa, bool write)
+{
+	const struct vmm_memslot *slot;
+	bool mmio;
+	int idx;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slot = vmm_find_slot(vmm_slots(vm), gpa >> PAGE_SHIFT);
+	mmio = !slot || (write && (slot->flags & VMM_MEM_READONLY));
+	srcu_read_unlock(&vm->srcu, idx);
+	return mmio;
 }
 
 /*
@@ -668,9 +738,12 @@ int vmm_ept_prefault(struct vmm_vm *vm, struct vmm_pre_fault_memory *range)
 	return progress ? 0 : r;
 }
 
-/* Clear the leaves of every slot's part of [start, end) (host addresses). */
+/*
+ * Clear the leaves of every slot's part of [start, end) (host addresses),
+ * inside an invalidation; may_yield as for ept_update_range().
+ */
 static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
-			unsigned long end)
+			unsigned long end, bool may_yield)
 {
 	struct vmm_memslots *slots;
 	int i, idx;
@@ -686,7 +759,7 @@ static void ept_zap_hva(struct vmm_vm *vm, unsigned long start,
 			continue;
 		ept_update_range(vm, s->base_gfn + ((lo - s->hva) >> PAGE_SHIFT),
 				 (ALIGN(hi, PAGE_SIZE) - ALIGN_DOWN(lo, PAGE_SIZE)) >>
-				 PAGE_SHIFT, false);
+				 PAGE_SHIFT, false, may_yield);
 	}
 	srcu_read_unlock(&vm->srcu, idx);
 }
@@ -700,7 +773,8 @@ static int ept_mn_invalidate_start(struct mmu_notifier *mn,
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_invalidating++;
 	vm->mmu_seq++;
-	ept_zap_hva(vm, range->start, range->end);
+	ept_zap_hva(vm, range->start, range->end,
+		    mmu_notifier_range_blockable(range));
 	/* Ours, or a leaf another path cleared and has not flushed yet. */
 	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
@@ -719,15 +793,23 @@ static void ept_mn_invalidate_end(struct mmu_notifier *mn,
 	spin_unlock(&vm->mmu_lock);
 }
 
-/* The address space is going away: no guest access may reach it again. */
+/*
+ * The address space is going away: no guest access may reach it again.
+ * No vCPU can run or pre-fault any more (only the process's own threads
+ * may, and it has none left); the invalidation opened here is never
+ * closed all the same, so that nothing is mapped again whatever happens,
+ * and so that the zap may give the lock up (the process's exit, and the
+ * VM's destruction, may sleep here).
+ */
 static void ept_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
 	u64 upto;
 
 	spin_lock(&vm->mmu_lock);
+	vm->mmu_invalidating++;
 	vm->mmu_seq++;
-	ept_zap_hva(vm, 0, ULONG_MAX);
+	ept_zap_hva(vm, 0, ULONG_MAX, true);
 	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
 	vmm_ept_flush_upto(vm, upto);

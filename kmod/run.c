@@ -897,14 +897,9 @@ static int handle_unexpected(struct vmm_vcpu *vcpu)
 			      reason, vmcs_readl(EXIT_QUALIFICATION));
 }
 
-static int ept_slow(struct vmm_vcpu *vcpu)
+/* An EPT violation outside guest RAM: the access goes to the emulator. */
+static int ept_mmio(struct vmm_vcpu *vcpu)
 {
-	int r = vmm_ept_fault(vcpu, vcpu->fault_gpa, vcpu->fault_qual);
-
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return EXIT_RESUME;
 	/*
 	 * The IDT, a gate's stack or a TSS in MMIO: there is no instruction
 	 * to emulate, the access was the CPU's own event delivery.
@@ -917,6 +912,18 @@ static int ept_slow(struct vmm_vcpu *vcpu)
 	return EXIT_MMIO;
 }
 
+static int ept_slow(struct vmm_vcpu *vcpu)
+{
+	int r = vmm_ept_fault(vcpu, vcpu->fault_gpa, vcpu->fault_qual);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return EXIT_RESUME;
+	/* The slot went away since handle_ept_violation() looked. */
+	return ept_mmio(vcpu);
+}
+
 static int handle_ept_violation(struct vmm_vcpu *vcpu)
 {
 	vcpu->fault_qual = vmcs_readl(EXIT_QUALIFICATION);
@@ -924,6 +931,10 @@ static int handle_ept_violation(struct vmm_vcpu *vcpu)
 	/* Bit 12: NMI unblocking due to IRET (SDM Vol. 3C 28.2.1). */
 	if (vcpu->fault_qual & BIT(12))
 		vmm_events_iret_fault();
+	/* MMIO needs no host page, so no trip through the sleepable part. */
+	if (vmm_ept_is_mmio(vcpu->vm, vcpu->fault_gpa,
+			    vcpu->fault_qual & EPT_VIOLATION_ACC_WRITE))
+		return ept_mmio(vcpu);
 	vcpu->slow = ept_slow;
 	return EXIT_SLOW;
 }

@@ -285,11 +285,13 @@ const struct vmm_memslot *vmm_find_slot(struct vmm_memslots *slots, u64 gfn);
 /* ept.c */
 int vmm_ept_init(struct vmm_vm *vm);
 void vmm_ept_destroy(struct vmm_vm *vm);
+bool vmm_ept_is_mmio(struct vmm_vm *vm, u64 gpa, bool write);
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual);
 int vmm_ept_prefault(struct vmm_vm *vm, struct vmm_pre_fault_memory *range);
 u64 vmm_ept_zap_begin(struct vmm_vm *vm, u64 gfn, u64 npages);
 void vmm_ept_zap_end(struct vmm_vm *vm);
-void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages);
+void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages,
+				  bool may_yield);
 u64 vmm_ept_flush_pending_locked(struct vmm_vm *vm);
 void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto);
 extern const struct mmu_notifier_ops vmm_ept_mn_ops;

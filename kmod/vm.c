@@ -308,7 +308,8 @@ static long vm_set_memory(struct vmm_vm *vm,
 		if (old && s.dirty_bitmap && !old->dirty_bitmap &&
 		    !vm->initially_set) {
 			/* Logging starts: the next write to every page is recorded. */
-			vmm_ept_write_protect_locked(vm, s.base_gfn, s.npages);
+			vmm_ept_write_protect_locked(vm, s.base_gfn, s.npages,
+						     true);
 			upto = vmm_ept_flush_pending_locked(vm);
 		}
 		spin_unlock(&vm->mmu_lock);
@@ -374,7 +375,15 @@ static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
 			out[i] = bits;
 		for_each_set_bit(b, &bits, BITS_PER_LONG)
 			vmm_ept_write_protect_locked(vm, s->base_gfn +
-						     (first + i) * BITS_PER_LONG + b, 1);
+						     (first + i) * BITS_PER_LONG + b,
+						     1, false);
+		/*
+		 * Between words, the lock may go: the pages harvested so far
+		 * are write-protected and counted in tlb_changes, a write to
+		 * one faults and is logged again, and the flush below covers
+		 * them all before the caller sees the bits.
+		 */
+		cond_resched_lock(&vm->mmu_lock);
 	}
 	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);

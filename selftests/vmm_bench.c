@@ -36,6 +36,16 @@
  *                       (the guest time the statistics count, likewise):
  *                       "-" where the device gives no statistics (/dev/kvm,
  *                       a module built with VMM_STATS=n)
+ *                       "destroy" is the part of the total that the
+ *                       VM's destruction took (munmap of its memory, then
+ *                       closing the vCPU and the VM) and "floor_unmap" the
+ *                       floor's munmap
+ *         prefault_B_MM  the same VM of MIB MiB (-m) with backing B, its
+ *                       memory all mapped by VMM_PRE_FAULT_MEMORY before
+ *                       the guest runs; then "prefault" (the ioctl's
+ *                       ticks), "destroy" and "faults" (EPT violations
+ *                       left).  A device without the ioctl prints a "#"
+ *                       line instead
  *         irq_inject    VMM_INTERRUPT at a HLT exit, the guest's handler
  *                       counts it and IRETs, the guest halts again: an
  *                       injected interrupt and a HLT exit, round trip
@@ -413,24 +423,35 @@ static void touch_pages(unsigned char *p, size_t size)
 		p[off] = 1;
 }
 
+/* The floor of one size: in total, and of it, the munmap. */
+struct floor {
+	uint64_t ticks;
+	uint64_t unmap;
+};
+
 /* The host's own cost of mib MiB backed as b: map, touch, unmap. */
-static uint64_t bench_floor(int mib, enum backing b, int reps)
+static void bench_floor(int mib, enum backing b, int reps, struct floor *f)
 {
 	size_t size = (size_t)mib << 20;
-	uint64_t t, best = UINT64_MAX;
+	uint64_t t, u;
 	unsigned char *p;
 	int i;
 
+	f->ticks = UINT64_MAX;
+	f->unmap = 0;
 	for (i = 0; i < reps; i++) {
 		t = __rdtsc();
 		p = mem_map(size, b);
 		touch_pages(p, size);
+		u = __rdtsc();
 		munmap(p, size);
+		u = __rdtsc() - u;
 		t = __rdtsc() - t;
-		if (t < best)
-			best = t;
+		if (t < f->ticks) {
+			f->ticks = t;
+			f->unmap = u;
+		}
 	}
-	return best;
 }
 
 static uint64_t mono_ns(void)
@@ -443,6 +464,8 @@ static uint64_t mono_ns(void)
 
 struct mem_result {
 	uint64_t ticks;		/* best total of create + touch + destroy */
+	uint64_t destroy;	/* of which the destruction */
+	uint64_t prefault;	/* of which VMM_PRE_FAULT_MEMORY (prefault) */
 	uint64_t faults;	/* EPT violations of that run */
 	uint64_t handler;	/* its vCPU's handler time, in ticks */
 	uint64_t guest;		/* and its guest time */
@@ -450,25 +473,56 @@ struct mem_result {
 };
 
 /*
- * A VM whose guest touches mib MiB backed as b, from VM creation to its
- * destruction; the statistics are read between the guest's HLT and the
- * destruction, outside the time.
+ * VMM_PRE_FAULT_MEMORY of [gpa, gpa + size) until all of it is done: its
+ * ticks, or 0 where the device has no such ioctl.
  */
-static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
+static uint64_t prefault(struct vm *v, uint64_t gpa, uint64_t size)
+{
+	struct vmm_pre_fault_memory range = { .gpa = gpa, .size = size };
+	uint64_t t = __rdtsc();
+
+	while (range.size)
+		if (ioctl(v->vcpu, VMM_PRE_FAULT_MEMORY, &range) < 0) {
+			if (errno == ENOTTY || errno == EINVAL)
+				return 0;
+			if (errno != EINTR && errno != EAGAIN)
+				die("PRE_FAULT_MEMORY");
+		}
+	return __rdtsc() - t;
+}
+
+/*
+ * A VM whose guest touches mib MiB backed as b, from VM creation to its
+ * destruction (with pre_fault, all of it mapped with VMM_PRE_FAULT_MEMORY
+ * before the guest runs); the statistics are read between the guest's
+ * HLT and the destruction, outside the time.  res->ticks stays
+ * UINT64_MAX when pre_fault is asked and the device has no such ioctl.
+ */
+static void bench_mem(int mib, enum backing b, int reps, bool pre_fault,
+		      struct mem_result *res)
 {
 	uint64_t t0, run, destroy, faults = 0, handler_ns = 0, guest_ns = 0;
-	uint64_t ns0, run_ns;
+	uint64_t ns0, run_ns, pf = 0;
 	bool have;
 	struct vm v;
 	int i;
 
 	res->ticks = UINT64_MAX;
+	res->destroy = 0;
+	res->prefault = 0;
 	for (i = 0; i < reps; i++) {
 		ns0 = mono_ns();
 		t0 = __rdtsc();
 		vm_create(&v, TOUCH_GPA + ((size_t)mib << 20), b,
 			  SNIPPET(g_touch));
 		set_reg(&v, 0, (uint64_t)mib << 8);
+		if (pre_fault) {
+			pf = prefault(&v, TOUCH_GPA, (uint64_t)mib << 20);
+			if (!pf) {
+				vm_destroy(&v);
+				return;
+			}
+		}
 		run_expect(&v, VMM_EXIT_HLT);
 		run = __rdtsc() - t0;
 		run_ns = mono_ns() - ns0;
@@ -478,6 +532,8 @@ static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
 		destroy = __rdtsc() - t0;
 		if (run + destroy < res->ticks) {
 			res->ticks = run + destroy;
+			res->destroy = destroy;
+			res->prefault = pf;
 			res->faults = faults;
 			/* The statistics count ns: ticks at this run's rate. */
 			res->handler = run_ns ? (uint64_t)((double)handler_ns *
@@ -493,23 +549,46 @@ static void bench_mem(int mib, enum backing b, int reps, struct mem_result *res)
 static void print_mem(int mib, enum backing b, int reps)
 {
 	const char *name = backing_name[b];
-	uint64_t floor = bench_floor(mib, b, reps);
 	struct mem_result r;
+	struct floor f;
 
-	bench_mem(mib, b, reps, &r);
-	printf("floor_%s_%dM %llu\n", name, mib, (unsigned long long)floor);
-	printf("mem_%s_%dM %llu floor %llu", name, mib,
-	       (unsigned long long)r.ticks, (unsigned long long)floor);
+	bench_floor(mib, b, reps, &f);
+	bench_mem(mib, b, reps, false, &r);
+	printf("floor_%s_%dM %llu\n", name, mib, (unsigned long long)f.ticks);
+	printf("mem_%s_%dM %llu floor %llu destroy %llu floor_unmap %llu",
+	       name, mib, (unsigned long long)r.ticks,
+	       (unsigned long long)f.ticks, (unsigned long long)r.destroy,
+	       (unsigned long long)f.unmap);
 	if (r.have_faults && r.faults)
 		printf(" faults %llu faults/MiB %.1f ticks/fault %llu over_floor/fault %lld handler/fault %llu guest/fault %llu\n",
 		       (unsigned long long)r.faults, (double)r.faults / mib,
 		       (unsigned long long)(r.ticks / r.faults),
-		       ((long long)r.ticks - (long long)floor) /
+		       ((long long)r.ticks - (long long)f.ticks) /
 		       (long long)r.faults,
 		       (unsigned long long)(r.handler / r.faults),
 		       (unsigned long long)(r.guest / r.faults));
 	else
 		printf(" faults - faults/MiB - ticks/fault - over_floor/fault - handler/fault - guest/fault -\n");
+}
+
+/* The same VM with all of its memory pre-faulted before the guest runs. */
+static void print_prefault(int mib, enum backing b, int reps)
+{
+	struct mem_result r;
+
+	bench_mem(mib, b, reps, true, &r);
+	if (r.ticks == UINT64_MAX) {
+		printf("# prefault_%s_%dM: the device has no VMM_PRE_FAULT_MEMORY\n",
+		       backing_name[b], mib);
+		return;
+	}
+	printf("prefault_%s_%dM %llu prefault %llu destroy %llu",
+	       backing_name[b], mib, (unsigned long long)r.ticks,
+	       (unsigned long long)r.prefault, (unsigned long long)r.destroy);
+	if (r.have_faults)
+		printf(" faults %llu\n", (unsigned long long)r.faults);
+	else
+		printf(" faults -\n");
 }
 
 /* The host's THP setting, as a comment: "madvise" lets BACK_THP work. */
@@ -583,7 +662,7 @@ static uint64_t bench_irq(long n)
 static int compare(const char *a, const char *b)
 {
 	FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
-	char la[256], lb[256], na[64], nb[64];
+	char la[512], lb[512], na[64], nb[64];
 	unsigned long long va, vb;
 	bool found;
 
@@ -686,12 +765,14 @@ int main(int argc, char **argv)
 	       bench_loop(n, SNIPPET(g_mmiow), VMM_EXIT_MMIO));
 	printf("mmio_read_exit %llu\n", (unsigned long long)
 	       bench_loop(n, SNIPPET(g_mmior), VMM_EXIT_MMIO));
-	bench_mem(mib, BACK_PLAIN, reps, &touch);
+	bench_mem(mib, BACK_PLAIN, reps, false, &touch);
 	printf("vm_touch %llu\n", (unsigned long long)touch.ticks);
 	for (i = 0; i < nsizes; i++) {
 		print_mem(sizes[i], BACK_4K, reps);
 		print_mem(sizes[i], BACK_THP, reps);
 	}
+	print_prefault(mib, BACK_4K, reps);
+	print_prefault(mib, BACK_THP, reps);
 	t = bench_irq(n);
 	if (t)
 		printf("irq_inject %llu\n", (unsigned long long)t);

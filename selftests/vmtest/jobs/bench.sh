@@ -119,7 +119,11 @@ mem_table()
 {
 	awk 'FNR == 1 { f++ }
 	     /^(mem|floor)_/ { v[f, $1] = $2 }
-	     f == 1 && /^mem_/ { fpm[$1] = $8 }
+	     f == 1 && /^mem_/ {
+		for (j = 3; j < NF; j += 2)
+			if ($j == "faults/MiB")
+				fpm[$1] = $(j + 1)
+	     }
 	     f == 1 && /^mem_4k_/ { n++; size[n] = substr($1, 8) }
 	     function r(a, b) { return b ? sprintf("%.3f", a / b) : "-" }
 	     END {
