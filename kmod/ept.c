@@ -25,12 +25,14 @@
  *    maps for the range, and flushes if any leaf of the VM was changed
  *    without a flush having covered it yet, its own or another path's.
  *    Every update that changes present leaves (clears or write-protects
- *    them) counts one in tlb_changes; a path samples the count under
- *    mmu_lock, drops the lock, flushes every CPU, and then raises
- *    tlb_flushed to what it sampled.  So a notifier that finds a leaf already cleared by a slot
- *    update or a dirty-log harvest that has not flushed yet still flushes
- *    before returning.  VM destruction flushes unconditionally before it
- *    frees the tables: paging-structure caches outlive the leaves.
+ *    them) counts in tlb_changes before it lets mmu_lock go, whether to
+ *    finish or halfway (rule 4); a path samples the count under mmu_lock,
+ *    drops the lock, flushes every CPU, and then raises tlb_flushed to
+ *    what it sampled.  So a notifier that finds a leaf already cleared by
+ *    a slot update or a dirty-log harvest that has not flushed yet still
+ *    flushes before returning.  VM destruction flushes unconditionally
+ *    before it frees the tables: paging-structure caches outlive the
+ *    leaves.
  *
  * 2. The fault path samples mmu_seq, then (smp_rmb) the slot set, looks
  *    the page (and fault-around's neighbours) up, and installs the leaves
@@ -53,6 +55,17 @@
  *    mmu_seq bumps also keep a fault from using a dirty bitmap that the
  *    update frees.  Adding a slot or changing its flags publishes first
  *    and bumps mmu_seq after: nothing of the new set is mapped yet.
+ *
+ * 4. A long walk that may sleep lets mmu_lock go halfway when someone
+ *    needs it or the CPU (vmm_ept_yield_locked()), having counted its
+ *    changes (rule 1): a zap while its invalidation is open (no fault maps
+ *    anything meanwhile), the write protection that starts dirty logging
+ *    (a fault meanwhile maps from the logged slot, read-only or with its
+ *    dirty bit set, and a writable leaf from before that the walk has not
+ *    reached yet it protects when it gets there), and a dirty-log harvest
+ *    between bitmap words (each word's bits are taken and its pages
+ *    protected in one hold).  The MMU notifier's release zaps everything
+ *    and never ends its invalidation: nothing is mapped again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -81,24 +94,33 @@
  */
 #define EPT_AROUND	16
 
-#ifdef VMM_DEBUG
 /*
- * Debug builds (the debug job's lockdep and might_sleep checks) let the
- * lock go at every chance a long walk has, every 64 steps, not only when
- * someone waits.
+ * A long walk offers to let mmu_lock go every EPT_YIELD_EVERY steps (rule
+ * 4).  Debug builds (the debug job's lockdep and might_sleep checks) let
+ * it go at every such chance, every 64 steps, not only when someone waits.
  */
-#define EPT_YIELD_EVERY	64
-static inline bool ept_yield_wanted(struct vmm_vm *vm)
-{
-	return true;
-}
+#ifdef VMM_DEBUG
+#define EPT_YIELD_ALWAYS	true
 #else
-#define EPT_YIELD_EVERY	EPT_ENTRIES
-static inline bool ept_yield_wanted(struct vmm_vm *vm)
-{
-	return need_resched() || spin_needbreak(&vm->mmu_lock);
-}
+#define EPT_YIELD_ALWAYS	false
 #endif
+#define EPT_YIELD_EVERY		(EPT_YIELD_ALWAYS ? 64 : EPT_ENTRIES)
+
+/*
+ * Rule 4: let mmu_lock and the CPU go if another CPU or the scheduler
+ * wants either.  The caller may sleep and has counted its leaf changes in
+ * tlb_changes.
+ */
+void vmm_ept_yield_locked(struct vmm_vm *vm)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	if (!EPT_YIELD_ALWAYS && !need_resched() &&
+	    !spin_needbreak(&vm->mmu_lock))
+		return;
+	spin_unlock(&vm->mmu_lock);
+	cond_resched();
+	spin_lock(&vm->mmu_lock);
+}
 
 static inline int ept_index(u64 gfn, int level)
 {
@@ -198,16 +220,10 @@ void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto)
  *
  * A walk over a large populated range (a slot of many GiB, the whole
  * address space at exit) would hold mmu_lock for as long as it takes to
- * change millions of leaves.  With may_yield the walk gives the lock and
- * the CPU up when someone needs either.  A caller sets it only where it
- * may sleep and where a fault that maps part of the range meanwhile does
- * no harm: while it holds an invalidation open (mmu_invalidating raised:
- * no fault maps anything), or when dirty logging starts (a fault maps
- * from the new, logged slot already: read-only, or writable with its
- * dirty bit set).  Before the walk lets go, the leaves it changed so far
- * count in tlb_changes, so that whoever takes the lock next and needs
- * them gone flushes (rule 1).  Tables are only freed with the VM, so the
- * walk goes on from where it was, from the root.
+ * change millions of leaves.  With may_yield, which only the callers of
+ * rule 4 set, the walk may drop and retake mmu_lock halfway, having
+ * counted what it changed so far.  Tables are only freed with the VM, so
+ * the walk goes on from where it was, from the root.
  */
 static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 			     bool write_protect, bool may_yield)
@@ -221,14 +237,11 @@ static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 		u64 *table = vm->ept_root, *e = NULL, old;
 		int level;
 
-		if (may_yield && !(steps++ % EPT_YIELD_EVERY) &&
-		    ept_yield_wanted(vm)) {
+		if (may_yield && !(++steps % EPT_YIELD_EVERY)) {
 			if (changed)
 				vm->tlb_changes++;
 			changed = false;
-			spin_unlock(&vm->mmu_lock);
-			cond_resched();
-			spin_lock(&vm->mmu_lock);
+			vmm_ept_yield_locked(vm);
 		}
 
 		for (level = EPT_LEVELS; level >= 1; level--) {
@@ -263,7 +276,7 @@ static void ept_update_range(struct vmm_vm *vm, u64 gfn, u64 npages,
 
 /*
  * Take write access from the 4 KiB leaves of a range, for dirty logging;
- * may_yield as for ept_update_range().
+ * with may_yield (rule 4) it may drop and retake mmu_lock.
  */
 void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages,
 				  bool may_yield)
@@ -303,8 +316,9 @@ void vmm_ept_zap_end(struct vmm_vm *vm)
  * Install a leaf for gfn at level 1 (4 KiB) or 2 (2 MiB), allocating
  * tables on the way.  Table pages are allocated before taking mmu_lock;
  * *spare holds one that the caller supplies and this consumes (-ENOMEM:
- * one more is needed).  Returns the level of the leaf that maps gfn now:
- * leaf_level, or 2 where another vCPU's 2 MiB leaf was there first.
+ * one more is needed; -EEXIST: a 2 MiB leaf cannot go where a 4 KiB
+ * table is).  Returns the level of the leaf that maps gfn now: leaf_level,
+ * or 2 where another vCPU's 2 MiB leaf was there first.
  */
 static int ept_map_locked(struct vmm_vm *vm, u64 gfn, u64 leaf, int leaf_level,
 			  u64 **spare)
@@ -467,6 +481,12 @@ static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
 	return mapped;
 }
 
+/* A guest access to this slot (NULL: none) is MMIO. */
+static bool slot_mmio(const struct vmm_memslot *slot, bool write)
+{
+	return !slot || (write && (slot->flags & VMM_MEM_READONLY));
+}
+
 /* What ept_map_gfn() did. */
 enum {
 	EPT_MAPPED,		/* a leaf maps the frame */
@@ -512,7 +532,8 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	smp_rmb();
 	idx = srcu_read_lock(&vm->srcu);
 	slot = vmm_find_slot(vmm_slots(vm), gfn);
-	if (!slot) {
+	/* A write to a read-only slot is MMIO: the device model sees it. */
+	if (slot_mmio(slot, m->write)) {
 		srcu_read_unlock(&vm->srcu, idx);
 		return EPT_MMIO;
 	}
@@ -523,10 +544,6 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	dirty = slot->dirty_bitmap;
 	srcu_read_unlock(&vm->srcu, idx);
 	logged = dirty;
-
-	/* A write to a read-only slot is MMIO: the device model sees it. */
-	if (m->write && readonly)
-		return EPT_MMIO;
 
 	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
 	gup_flags = readonly ? 0 : FOLL_WRITE;
@@ -598,6 +615,15 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	}
 
 	for (;;) {
+		/*
+		 * Not even the lock while an invalidation runs: a long one
+		 * lets the lock go for whoever waits (rule 4), not for us.
+		 */
+		if (READ_ONCE(vm->mmu_invalidating) ||
+		    READ_ONCE(vm->mmu_seq) != seq) {
+			r = EPT_RETRY;
+			break;
+		}
 		spin_lock(&vm->mmu_lock);
 		if (vm->mmu_invalidating || vm->mmu_seq != seq) {
 			/* The host is changing the process's mappings. */
@@ -650,13 +676,11 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
  */
 bool vmm_ept_is_mmio(struct vmm_vm *vm, u64 gpa, bool write)
 {
-	const struct vmm_memslot *slot;
 	bool mmio;
 	int idx;
 
 	idx = srcu_read_lock(&vm->srcu);
-	slot = vmm_find_slot(vmm_slots(vm), gpa >> PAGE_SHIFT);
-	mmio = !slot || (write && (slot->flags & VMM_MEM_READONLY));
+	mmio = slot_mmio(vmm_find_slot(vmm_slots(vm), gpa >> PAGE_SHIFT), write);
 	srcu_read_unlock(&vm->srcu, idx);
 	return mmio;
 }
@@ -692,8 +716,9 @@ int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 
 /*
  * VMM_PRE_FAULT_MEMORY: map [range->gpa, range->gpa + range->size) as
- * the guest's reads would, page by page (or 2 MiB at a time where the
- * host has a huge page), moving gpa and size on past what is done.  A
+ * the guest's reads would, page by page (or 2 MiB at a time where a
+ * 2 MiB leaf maps the page, its own or one a vCPU installed first),
+ * moving gpa and size on past what is done.  A
  * read fault takes the host page for writing unless the slot is
  * read-only or the host will not give it so, so host memory is
  * allocated (and COW broken) as needed, and the permissions are the
@@ -794,12 +819,12 @@ static void ept_mn_invalidate_end(struct mmu_notifier *mn,
 }
 
 /*
- * The address space is going away: no guest access may reach it again.
- * No vCPU can run or pre-fault any more (only the process's own threads
- * may, and it has none left); the invalidation opened here is never
- * closed all the same, so that nothing is mapped again whatever happens,
- * and so that the zap may give the lock up (the process's exit, and the
- * VM's destruction, may sleep here).
+ * The address space is going away (the process exits), or the VM does
+ * (mmu_notifier_unregister() from its destruction, once no vCPU is
+ * left): no guest access may reach it again.  The invalidation opened
+ * here is never closed, so nothing is mapped again whatever happens, and
+ * the zap may let the lock go (rule 4; both callers may sleep).  Both
+ * may run at once, which only raises mmu_invalidating twice.
  */
 static void ept_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {

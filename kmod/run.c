@@ -920,7 +920,7 @@ static int ept_slow(struct vmm_vcpu *vcpu)
 		return r;
 	if (r == 0)
 		return EXIT_RESUME;
-	/* The slot went away since handle_ept_violation() looked. */
+	/* The slots changed since handle_ept_violation() looked. */
 	return ept_mmio(vcpu);
 }
 

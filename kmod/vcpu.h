@@ -293,6 +293,7 @@ void vmm_ept_zap_end(struct vmm_vm *vm);
 void vmm_ept_write_protect_locked(struct vmm_vm *vm, u64 gfn, u64 npages,
 				  bool may_yield);
 u64 vmm_ept_flush_pending_locked(struct vmm_vm *vm);
+void vmm_ept_yield_locked(struct vmm_vm *vm);
 void vmm_ept_flush_upto(struct vmm_vm *vm, u64 upto);
 extern const struct mmu_notifier_ops vmm_ept_mn_ops;
 

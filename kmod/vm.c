@@ -360,6 +360,15 @@ static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
 		unsigned long *w = &s->dirty_bitmap[first + i], bits;
 		int b;
 
+		/*
+		 * Between words the lock may go (ept.c, rule 4): the pages
+		 * harvested so far are write-protected and counted in
+		 * tlb_changes, a write to one faults and is logged again, and
+		 * the flush below covers them all before the caller sees the
+		 * bits.
+		 */
+		if (i && !(i % 64))
+			vmm_ept_yield_locked(vm);
 		if (!clear) {
 			out[i] = READ_ONCE(*w);
 			continue;
@@ -377,13 +386,6 @@ static void dirty_harvest(struct vmm_vm *vm, const struct vmm_memslot *s,
 			vmm_ept_write_protect_locked(vm, s->base_gfn +
 						     (first + i) * BITS_PER_LONG + b,
 						     1, false);
-		/*
-		 * Between words, the lock may go: the pages harvested so far
-		 * are write-protected and counted in tlb_changes, a write to
-		 * one faults and is logged again, and the flush below covers
-		 * them all before the caller sees the bits.
-		 */
-		cond_resched_lock(&vm->mmu_lock);
 	}
 	upto = vmm_ept_flush_pending_locked(vm);
 	spin_unlock(&vm->mmu_lock);
