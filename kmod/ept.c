@@ -11,7 +11,8 @@
  * Table pages are freed with the VM.
  *
  * Two things map more than the page the guest touched.  Fault-around: a
- * 4 KiB fault on a page the process already had also maps, read-only,
+ * 4 KiB read (or fetch) fault on a page the process already had also
+ * maps, read-only,
  * the neighbours in an aligned window of EPT_AROUND frames that the
  * process maps at that moment (GUP-fast only: nothing is allocated for
  * the guest that it did not touch); their first write faults as any
@@ -545,7 +546,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	struct page *page, *around[EPT_AROUND];
 	const struct vmm_memslot *slot;
 	u64 gfn = m->gfn, base_gfn, npages, leaf, perm, first = 0;
-	bool readonly, logged, try_around = m->around;
+	bool readonly, logged, try_around = m->around && !m->write;
 	unsigned long hva, seq, slot_hva, *dirty;
 	unsigned int gup_flags;
 	int level, r, idx, i, n = 0;
@@ -577,12 +578,16 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
 	gup_flags = readonly ? 0 : FOLL_WRITE;
 	/*
-	 * Fault-around only where the process had the faulting page already
-	 * (loaded images, memory the host filled, leaves an invalidation
-	 * took away): a guest touching fresh memory would find none of the
-	 * neighbours there either, and should not pay for looking.
+	 * Fault-around only on a read where the process had the page
+	 * already (loaded images, memory the host filled, leaves an
+	 * invalidation took away): a guest touching fresh memory would find
+	 * none of the neighbours there either, and should not pay for
+	 * looking.  A write, or a pre-fault, is most often to fresh memory:
+	 * it goes straight to ept_fault_in(), which costs little more than
+	 * GUP-fast where the page is there after all.
 	 */
-	if (get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
+	if (!try_around ||
+	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
 		r = ept_fault_in(vm->mm, hva, gup_flags, &page);
 		try_around = false;
 		/*
