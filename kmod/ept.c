@@ -484,28 +484,41 @@ static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
 }
 
 /*
- * Fault in the host page at hva, which GUP-fast did not find, as the
- * process's own access would, and take a reference on it: what
- * get_user_pages() does, with one page-table walk instead of three.  Its
- * slow path walks under mmap_lock before the fault and again after it;
- * fixup_user_fault() faults at once (with the VMA's permission check:
- * no write where the process may not write), and GUP-fast then takes
- * the page.  In the emulated host that saves about 370 ticks on every
- * fault of fresh memory.  Whatever GUP-fast still cannot take (the zero
- * page, a special or NUMA-hinting entry, a page changed meanwhile), and
- * every error, goes to get_user_pages_unlocked(), whose answer counts.
+ * Fault the host page at hva in as the process's own access would, and
+ * take a reference on it: what get_user_pages() does, with one
+ * page-table walk where its slow path makes two under mmap_lock, before
+ * the fault and after (in the emulated host, 370 ticks less on every
+ * fault of fresh memory).  fixup_user_fault() checks the VMA's read or
+ * write permission, as get_user_pages() does without FOLL_FORCE, and
+ * GUP-fast then takes the page.  Device mappings (VM_IO, VM_PFNMAP),
+ * which get_user_pages() refuses before any fault, and whatever GUP-fast
+ * cannot take (the zero page, a special entry, a page that changed
+ * again) go to get_user_pages_unlocked(), whose answer counts.  Runs in
+ * the process (mm is current->mm).
  */
-static int ept_fault_in(struct mm_struct *mm, unsigned long hva,
-			unsigned int gup_flags, struct page **page)
+static int ept_fault_in(unsigned long hva, unsigned int gup_flags,
+			struct page **page)
 {
-	bool unlocked = false;
+	struct mm_struct *mm = current->mm;
+	bool write = gup_flags & FOLL_WRITE, unlocked = false;
+	struct vm_area_struct *vma;
 	int r;
 
-	mmap_read_lock(mm);
-	r = fixup_user_fault(mm, hva,
-			     gup_flags & FOLL_WRITE ? FAULT_FLAG_WRITE : 0,
-			     &unlocked);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, hva);
+	if (!vma || (write && !(vma->vm_flags & VM_WRITE))) {
+		/* get_user_pages() would refuse it too, without FOLL_FORCE. */
+		mmap_read_unlock(mm);
+		return -EFAULT;
+	}
+	r = 1;
+	if (!(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		r = fixup_user_fault(mm, hva, write ? FAULT_FLAG_WRITE : 0,
+				     &unlocked);
 	mmap_read_unlock(mm);
+	if (r == -EINTR)
+		return r;
 	if (!r && get_user_pages_fast_only(hva, 1, gup_flags, page) == 1)
 		return 1;
 	return get_user_pages_unlocked(hva, 1, page, gup_flags);
@@ -528,6 +541,7 @@ enum {
 struct ept_map {
 	u64 gfn;
 	bool write;		/* in: map it as a write would need */
+	bool probe;		/* in: the host page is likely there already */
 	bool around;		/* in: fault-around for a 4 KiB leaf */
 	int level;		/* out: the leaf's level, 1 or 2 */
 	unsigned int prefetched; /* out: leaves that fault-around added */
@@ -546,7 +560,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	struct page *page, *around[EPT_AROUND];
 	const struct vmm_memslot *slot;
 	u64 gfn = m->gfn, base_gfn, npages, leaf, perm, first = 0;
-	bool readonly, logged, try_around = m->around && !m->write;
+	bool readonly, logged, try_around = m->around;
 	unsigned long hva, seq, slot_hva, *dirty;
 	unsigned int gup_flags;
 	int level, r, idx, i, n = 0;
@@ -578,17 +592,15 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	hva = slot_hva + ((gfn - base_gfn) << PAGE_SHIFT);
 	gup_flags = readonly ? 0 : FOLL_WRITE;
 	/*
-	 * Fault-around only on a read where the process had the page
-	 * already (loaded images, memory the host filled, leaves an
-	 * invalidation took away): a guest touching fresh memory would find
-	 * none of the neighbours there either, and should not pay for
-	 * looking.  A write, or a pre-fault, is most often to fresh memory:
-	 * it goes straight to ept_fault_in(), which costs little more than
-	 * GUP-fast where the page is there after all.
+	 * GUP-fast first where the page is likely there (m->probe).
+	 * Fault-around only where the process had the page already (loaded
+	 * images, memory the host filled, leaves an invalidation took away):
+	 * a guest touching fresh memory would find none of the neighbours
+	 * there either, and should not pay for looking.
 	 */
-	if (!try_around ||
+	if (!m->probe ||
 	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
-		r = ept_fault_in(vm->mm, hva, gup_flags, &page);
+		r = ept_fault_in(hva, gup_flags, &page);
 		try_around = false;
 		/*
 		 * A read (or a pre-fault) takes the page for writing so that
@@ -723,10 +735,21 @@ bool vmm_ept_is_mmio(struct vmm_vm *vm, u64 gpa, bool write)
  */
 int vmm_ept_fault(struct vmm_vcpu *vcpu, u64 gpa, unsigned long qual)
 {
+	bool write = qual & EPT_VIOLATION_ACC_WRITE;
+	/*
+	 * The host page is likely there for a read or a fetch (an image
+	 * the launcher loaded), and for a write where a leaf maps the frame
+	 * already (read-only: fault-around, dirty logging): bits 3 to 5 of
+	 * the qualification are what the EPT allowed (SDM Vol. 3C 28.2.1).
+	 * A write with no leaf is most often to fresh memory, where
+	 * GUP-fast's look costs about 340 ticks for nothing.  Fault-around
+	 * only on reads and fetches, for the same reason.
+	 */
 	struct ept_map m = {
 		.gfn = gpa >> PAGE_SHIFT,
-		.write = qual & EPT_VIOLATION_ACC_WRITE,
-		.around = true,
+		.write = write,
+		.probe = !write || (qual & EPT_VIOLATION_RWX_MASK),
+		.around = !write,
 	};
 	int r = ept_map_gfn(vcpu->vm, &m);
 
