@@ -30,6 +30,12 @@
  *  - a guest write to a page mapped that way (read-only) faults once,
  *    and the host sees the value.
  *
+ * Host memory the guest may not have: a guest read of a PROT_NONE page,
+ * a guest write to a PROT_READ page and one where the process maps
+ * nothing each make VMM_RUN fail with EFAULT (the fault path refuses
+ * what get_user_pages refuses), and once the process maps the page the
+ * same access completes.
+ *
  * 2 MiB leaves: a THP-backed slot touched by the guest, and another one
  * pre-faulted, show up in VMM_A_VM_MAPPED_HUGE_BYTES, as many bytes as
  * the host backs with huge pages (THP set to "madvise" for the test if
@@ -72,6 +78,9 @@
 #define PR_SLOT		8
 #define PR_GPA		0x17000000ULL
 #define PR_PAGES	16
+#define UB_SLOT		9
+#define UB_GPA		0x18000000ULL
+#define UB_PAGES	3
 #define PAGE		4096ULL
 
 #define OP_WRITE	1
@@ -400,6 +409,71 @@ static void test_prot_read(uint64_t *mem)
 			  "writable slot over a PROT_READ mapping");
 }
 
+/*
+ * One guest access the host refuses: VMM_RUN fails with EFAULT, and
+ * after fix() the same access, run again, completes.  Returns what the
+ * access returned (the value read), or ~0 if VMM_RUN did not fail so.
+ */
+static uint64_t refused_then_done(uint64_t op, uint64_t gpa, uint64_t value,
+				  int *run_errno, void (*fix)(void))
+{
+	uint64_t *cmd = test_gpa(vm, CMD_GPA, 40);
+	int ret;
+
+	cmd[0] = op;
+	cmd[1] = gpa;
+	cmd[2] = 1;
+	cmd[3] = value;
+	cmd[4] = PAGE;
+	ret = vmm_vcpu_run(vcpu);
+	*run_errno = ret < 0 ? -ret : 0;
+	fix();
+	/* The guest is at the refused access, with the same command. */
+	return guest_do(op, gpa, 1, value);
+}
+
+static uint64_t *ub_mem;
+
+static void ub_fix_prot(void)
+{
+	TEST_ASSERT(!mprotect(ub_mem, 2 * PAGE, PROT_READ | PROT_WRITE),
+		    "mprotect");
+}
+
+static void ub_fix_map(void)
+{
+	TEST_ASSERT(mmap(ub_mem + 2 * PAGE / 8, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		    ub_mem + 2 * PAGE / 8, "mmap MAP_FIXED");
+}
+
+static void test_refused(void)
+{
+	uint64_t v;
+	int e;
+
+	ub_mem[0] = 0x300;
+	ub_mem[PAGE / 8] = 0x301;
+	TEST_ASSERT(!mprotect(ub_mem, PAGE, PROT_NONE) &&
+		    !mprotect(ub_mem + PAGE / 8, PAGE, PROT_READ) &&
+		    !munmap(ub_mem + 2 * PAGE / 8, PAGE), "mprotect, munmap");
+
+	v = refused_then_done(OP_READ, UB_GPA, 0, &e, ub_fix_prot);
+	tap_ok(e == EFAULT && v == 0x300,
+	       "guest read of a PROT_NONE page: VMM_RUN %s; readable again, the read gives %#llx",
+	       strerror(e), (unsigned long long)v);
+	/* Page 1 is PROT_READ again for this one. */
+	TEST_ASSERT(!mprotect(ub_mem + PAGE / 8, PAGE, PROT_READ), "mprotect");
+	refused_then_done(OP_WRITE, UB_GPA + PAGE, 0x311, &e, ub_fix_prot);
+	tap_ok(e == EFAULT && ub_mem[PAGE / 8] == 0x311,
+	       "guest write to a PROT_READ page: VMM_RUN %s; writable again, the host sees %#llx",
+	       strerror(e), (unsigned long long)ub_mem[PAGE / 8]);
+	refused_then_done(OP_WRITE, UB_GPA + 2 * PAGE, 0x322, &e, ub_fix_map);
+	tap_ok(e == EFAULT && ub_mem[2 * PAGE / 8] == 0x322,
+	       "guest write where the process maps nothing: VMM_RUN %s; mapped again, the host sees %#llx",
+	       strerror(e), (unsigned long long)ub_mem[2 * PAGE / 8]);
+}
+
 static void test_dirty_log(void)
 {
 	static const unsigned int pages[] = { 1, 5, 6, 33, 63 };
@@ -663,7 +737,7 @@ int main(void)
 	uint64_t *pf_mem, *ro_mem, *fa_mem, *pr_mem;
 	int cap;
 
-	tap_plan(34);
+	tap_plan(37);
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(server),
 				     GUEST_CODE_LEN(server));
@@ -685,6 +759,8 @@ int main(void)
 				   VMM_MEM_NO_HUGE, (void **)&fa_mem));
 	TEST_ASSERT_OK(vmm_mem_add(vm, PR_SLOT, PR_GPA, PR_PAGES * PAGE,
 				   VMM_MEM_NO_HUGE, (void **)&pr_mem));
+	TEST_ASSERT_OK(vmm_mem_add(vm, UB_SLOT, UB_GPA, UB_PAGES * PAGE,
+				   VMM_MEM_NO_HUGE, (void **)&ub_mem));
 	/*
 	 * The guest's page tables and its code and command pages are mapped
 	 * before anything is counted: only the slots under test fault.
@@ -699,6 +775,7 @@ int main(void)
 	test_prot_read(pr_mem);
 	test_dirty_log();
 	test_fault_around(fa_mem);
+	test_refused();
 	test_race();
 	test_huge();
 
