@@ -71,6 +71,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched.h>
@@ -123,6 +124,11 @@ void vmm_ept_yield_locked(struct vmm_vm *vm)
 	cond_resched();
 	spin_lock(&vm->mmu_lock);
 }
+
+/* 6.12 has user shadow stacks (writable by the CPU's CALL only); 6.1 not. */
+#ifndef VM_SHADOW_STACK
+#define VM_SHADOW_STACK	VM_NONE
+#endif
 
 static inline int ept_index(u64 gfn, int level)
 {
@@ -489,15 +495,27 @@ static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
  * page-table walk where its slow path makes two under mmap_lock, before
  * the fault and after (in the emulated host, about 400 ticks less on
  * every fault of fresh memory).  The VMA is checked as get_user_pages()
- * checks it without FOLL_FORCE: none, device mappings (VM_IO,
- * VM_PFNMAP) and a missing read or write permission are -EFAULT before
- * any fault, and handle_mm_fault() checks protection keys.  GUP-fast
+ * checks it without FOLL_FORCE, before any fault (vma_gup_refuses()),
+ * and handle_mm_fault() checks protection keys.  GUP-fast
  * then takes the page.  A fault that had to let mmap_lock go (a page
  * lock, I/O, userfaultfd) or failed, and a page GUP-fast cannot take
- * (the zero page, a special entry, one that changed again, secretmem),
- * go to get_user_pages_unlocked(), whose answer counts.  Runs in the
+ * (the zero page, a special entry, one that changed again), go to
+ * get_user_pages_unlocked(), whose answer counts.  Runs in the
  * process (mm is current->mm).
  */
+static bool vma_gup_refuses(struct vm_area_struct *vma, bool write)
+{
+	vm_flags_t f = vma->vm_flags;
+
+	if (f & (VM_IO | VM_PFNMAP))
+		return true;
+	if (write ? !(f & VM_WRITE) || (f & VM_SHADOW_STACK) : !(f & VM_READ))
+		return true;
+	/* memfd_secret(); vma_is_secretmem() is not exported. */
+	return vma->vm_file &&
+	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
+}
+
 static int ept_fault_in(unsigned long hva, unsigned int gup_flags,
 			struct page **page)
 {
@@ -509,8 +527,7 @@ static int ept_fault_in(unsigned long hva, unsigned int gup_flags,
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, hva);
-	if (!vma || (vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
-	    !(vma->vm_flags & (write ? VM_WRITE : VM_READ))) {
+	if (!vma || vma_gup_refuses(vma, write)) {
 		mmap_read_unlock(mm);
 		return -EFAULT;
 	}
@@ -563,7 +580,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	struct page *page, *around[EPT_AROUND];
 	const struct vmm_memslot *slot;
 	u64 gfn = m->gfn, base_gfn, npages, leaf, perm, first = 0;
-	bool readonly, logged, try_around = m->around;
+	bool readonly, logged, probed, try_around = m->around;
 	unsigned long hva, seq, slot_hva, *dirty;
 	unsigned int gup_flags;
 	int level, r, idx, i, n = 0;
@@ -601,8 +618,9 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	 * a guest touching fresh memory would find none of the neighbours
 	 * there either, and should not pay for looking.
 	 */
-	if (!m->probe ||
-	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
+	probed = m->probe &&
+		 get_user_pages_fast_only(hva, 1, gup_flags, &page) == 1;
+	if (!probed) {
 		r = ept_fault_in(hva, gup_flags, &page);
 		try_around = false;
 		/*
@@ -612,7 +630,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 		 * that cannot allocate the block), it is mapped read-only, as
 		 * a read needs no more.
 		 */
-		if (r != 1 && gup_flags && !m->write) {
+		if ((r == -EFAULT || !r) && gup_flags && !m->write) {
 			gup_flags = 0;
 			r = get_user_pages_fast(hva, 1, 0, &page);
 		}
@@ -704,6 +722,16 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 		if (!spare)
 			break;
 	}
+	/*
+	 * A writable leaf over a page GUP-fast found: its host PTE may be
+	 * writable and clean (a shmem page the process read, an MADV_FREE
+	 * page), and the guest's writes never dirty it, so reclaim would
+	 * drop them.  Dirty the page now (every other way here faulted it
+	 * for writing, which dirties the PTE); whatever cleans the page
+	 * later (writeback, MADV_FREE) first takes the leaf away.
+	 */
+	if (probed && r == EPT_MAPPED && (perm & VMX_EPT_WRITABLE_MASK))
+		set_page_dirty_lock(page);
 	/* The MMU notifier, not a page reference, protects the mappings. */
 	put_page(page);
 	for (i = 0; i < n; i++)

@@ -36,6 +36,11 @@
  * what get_user_pages refuses), and once the process maps the page the
  * same access completes.
  *
+ * A page the host process wrote and then gave up with MADV_FREE (its
+ * PTE clean but still writable): the guest reads it (GUP-fast finds it
+ * and the leaf is writable), writes it, and MADV_PAGEOUT must not drop
+ * that write: the module dirtied the page when it mapped it writable.
+ *
  * 2 MiB leaves: a THP-backed slot touched by the guest, and another one
  * pre-faulted, show up in VMM_A_VM_MAPPED_HUGE_BYTES, as many bytes as
  * the host backs with huge pages (THP set to "madvise" for the test if
@@ -81,6 +86,8 @@
 #define UB_SLOT		9
 #define UB_GPA		0x18000000ULL
 #define UB_PAGES	3
+#define LF_SLOT		10
+#define LF_GPA		0x19000000ULL
 #define PAGE		4096ULL
 
 #define OP_WRITE	1
@@ -474,6 +481,24 @@ static void test_refused(void)
 	       strerror(e), (unsigned long long)ub_mem[2 * PAGE / 8]);
 }
 
+static void test_lazyfree(uint64_t *mem)
+{
+	uint64_t v;
+	int r;
+
+	mem[0] = 0x400;
+	TEST_ASSERT(!madvise(mem, PAGE, MADV_FREE), "MADV_FREE: %s",
+		    strerror(errno));
+	v = guest_do(OP_READ, LF_GPA, 1, 0);
+	guest_do(OP_WRITE, LF_GPA, 1, 0x401);
+	r = madvise(mem, PAGE, MADV_PAGEOUT) ? errno : 0;
+	tap_ok(v == 0x400 && mem[0] == 0x401 &&
+	       guest_do(OP_READ, LF_GPA, 1, 0) == 0x401,
+	       "guest write to an MADV_FREE page it read first survives MADV_PAGEOUT (%s): the guest read %#llx, the host now reads %#llx",
+	       r ? strerror(r) : "done", (unsigned long long)v,
+	       (unsigned long long)mem[0]);
+}
+
 static void test_dirty_log(void)
 {
 	static const unsigned int pages[] = { 1, 5, 6, 33, 63 };
@@ -734,10 +759,10 @@ static void test_huge(void)
 
 int main(void)
 {
-	uint64_t *pf_mem, *ro_mem, *fa_mem, *pr_mem;
+	uint64_t *pf_mem, *ro_mem, *fa_mem, *pr_mem, *lf_mem;
 	int cap;
 
-	tap_plan(37);
+	tap_plan(38);
 	vm = vm_create_with_one_vcpu(&vcpu, VMM_MODE_LONG64,
 				     GUEST_CODE_PTR(server),
 				     GUEST_CODE_LEN(server));
@@ -761,6 +786,8 @@ int main(void)
 				   VMM_MEM_NO_HUGE, (void **)&pr_mem));
 	TEST_ASSERT_OK(vmm_mem_add(vm, UB_SLOT, UB_GPA, UB_PAGES * PAGE,
 				   VMM_MEM_NO_HUGE, (void **)&ub_mem));
+	TEST_ASSERT_OK(vmm_mem_add(vm, LF_SLOT, LF_GPA, PAGE, VMM_MEM_NO_HUGE,
+				   (void **)&lf_mem));
 	/*
 	 * The guest's page tables and its code and command pages are mapped
 	 * before anything is counted: only the slots under test fault.
@@ -776,6 +803,7 @@ int main(void)
 	test_dirty_log();
 	test_fault_around(fa_mem);
 	test_refused();
+	test_lazyfree(lf_mem);
 	test_race();
 	test_huge();
 
