@@ -489,6 +489,20 @@ static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
 	return mapped;
 }
 
+/* Would get_user_pages(), without FOLL_FORCE, refuse this VMA? */
+static bool vma_gup_refuses(struct vm_area_struct *vma, bool write)
+{
+	vm_flags_t f = vma->vm_flags;
+
+	if (f & (VM_IO | VM_PFNMAP))
+		return true;
+	if (write ? !(f & VM_WRITE) || (f & VM_SHADOW_STACK) : !(f & VM_READ))
+		return true;
+	/* memfd_secret(); vma_is_secretmem() is not exported. */
+	return vma->vm_file &&
+	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
+}
+
 /*
  * Fault the host page at hva in as the process's own access would, and
  * take a reference on it: what get_user_pages() does, with one
@@ -503,19 +517,6 @@ static unsigned int ept_map_around_locked(struct vmm_vm *vm, u64 first,
  * get_user_pages_unlocked(), whose answer counts.  Runs in the
  * process (mm is current->mm).
  */
-static bool vma_gup_refuses(struct vm_area_struct *vma, bool write)
-{
-	vm_flags_t f = vma->vm_flags;
-
-	if (f & (VM_IO | VM_PFNMAP))
-		return true;
-	if (write ? !(f & VM_WRITE) || (f & VM_SHADOW_STACK) : !(f & VM_READ))
-		return true;
-	/* memfd_secret(); vma_is_secretmem() is not exported. */
-	return vma->vm_file &&
-	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
-}
-
 static int ept_fault_in(unsigned long hva, unsigned int gup_flags,
 			struct page **page)
 {
@@ -580,7 +581,7 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	struct page *page, *around[EPT_AROUND];
 	const struct vmm_memslot *slot;
 	u64 gfn = m->gfn, base_gfn, npages, leaf, perm, first = 0;
-	bool readonly, logged, probed, try_around = m->around;
+	bool readonly, logged, try_around = m->around;
 	unsigned long hva, seq, slot_hva, *dirty;
 	unsigned int gup_flags;
 	int level, r, idx, i, n = 0;
@@ -618,9 +619,8 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 	 * a guest touching fresh memory would find none of the neighbours
 	 * there either, and should not pay for looking.
 	 */
-	probed = m->probe &&
-		 get_user_pages_fast_only(hva, 1, gup_flags, &page) == 1;
-	if (!probed) {
+	if (!m->probe ||
+	    get_user_pages_fast_only(hva, 1, gup_flags, &page) != 1) {
 		r = ept_fault_in(hva, gup_flags, &page);
 		try_around = false;
 		/*
@@ -701,6 +701,18 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 			m->level = r;
 			r = EPT_MAPPED;
 		}
+		/*
+		 * The guest's writes through a writable leaf never dirty the
+		 * host page, whose PTE may be writable and clean (a shmem
+		 * page the process read, an MADV_FREE page, a fault that
+		 * lost a race and left the PTE as it was): reclaim would drop
+		 * them.  Dirty the page now, under mmu_lock with mmu_seq
+		 * unchanged, so the host still maps it writable and nothing
+		 * has cleaned it since; whatever cleans it later takes the
+		 * leaf away first.
+		 */
+		if (!r && (perm & VMX_EPT_WRITABLE_MASK) && !PageReserved(page))
+			folio_mark_dirty(page_folio(page));
 		/* Same mmu_seq: the bitmap is still this slot's (vm.c). */
 		if (!r && logged && m->write)
 			set_bit(gfn - base_gfn, dirty);
@@ -722,16 +734,6 @@ static int ept_map_gfn(struct vmm_vm *vm, struct ept_map *m)
 		if (!spare)
 			break;
 	}
-	/*
-	 * A writable leaf over a page GUP-fast found: its host PTE may be
-	 * writable and clean (a shmem page the process read, an MADV_FREE
-	 * page), and the guest's writes never dirty it, so reclaim would
-	 * drop them.  Dirty the page now (every other way here faulted it
-	 * for writing, which dirties the PTE); whatever cleans the page
-	 * later (writeback, MADV_FREE) first takes the leaf away.
-	 */
-	if (probed && r == EPT_MAPPED && (perm & VMX_EPT_WRITABLE_MASK))
-		set_page_dirty_lock(page);
 	/* The MMU notifier, not a page reference, protects the mappings. */
 	put_page(page);
 	for (i = 0; i < n; i++)
