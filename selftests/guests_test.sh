@@ -8,6 +8,7 @@
 
 G=${VMM_GUESTS:-$BIN/guests}
 VMMCTL=${VMMCTL:-$(command -v vmmctl || echo "$BIN/../vmmctl/vmmctl")}
+PTY_RUN=${PTY_RUN:-$BIN/pty_run}
 T=${TMPDIR:-/tmp}/guests_test.$$
 
 # Load the module if a test before this one unloaded it; a missing vmmctl
@@ -18,7 +19,7 @@ T=${TMPDIR:-/tmp}/guests_test.$$
 [ -f "$G/hello-real.bin" ] || { echo "# no example guests in $G"; exit 1; }
 mkdir -p "$T"
 trap 'rm -rf "$T"' EXIT
-plan 14
+plan 15
 
 # vrun NAME ARGS...: vmmctl run ARGS with the console in $T/NAME.out and
 # stderr in $T/NAME.err; sets st to the exit status and shows both.
@@ -107,5 +108,17 @@ else
 fi
 sed 's/^/  stderr: /' "$T/int.err"
 check "4 spinning vCPUs: SIGINT stops vmmctl within 10 s, status 130" [ "$st" = 130 ]
+
+# A signal that kills vmmctl while its console holds the terminal raw
+# (SIGQUIT from kill(1); a crash would be the same): the terminal comes
+# back as it was and the signal still kills it.  The guest prints "@"
+# (mov dx, 0x3f8; mov al, '@'; out dx, al), then spins.  pty_run: 131
+# is 128 + SIGQUIT, 126 a terminal left raw.
+printf '\272\370\003\260\100\356\373\353\376' > "$T/say.bin"
+"$PTY_RUN" -t 60 -e @ -k 3 -- "$VMMCTL" run --timeout 120 "$T/say.bin" \
+	> "$T/quit.out" 2>&1
+st=$?
+sed 's/^/  pty: /' "$T/quit.out"
+check "SIGQUIT with the console in raw mode: terminal restored, killed by the signal (status $st, want 131)" [ "$st" = 131 ]
 
 finish

@@ -8,7 +8,8 @@
  *
  * Steps, in order: "-e TEXT" waits until the command's output so far
  * contains TEXT (after the point the previous -e matched); "-s TEXT"
- * types TEXT, where \n, \r, \\ and \xHH are escapes (\x01 is Ctrl-A).
+ * types TEXT, where \n, \r, \\ and \xHH are escapes (\x01 is Ctrl-A);
+ * "-k N" sends the command signal N.
  * Everything the command prints is copied to stdout.  When the steps
  * are done, pty_run waits for the command to exit.
  *
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[first_cmd], "--"))
 			break;
 	if (first_cmd + 1 >= argc) {
-		fprintf(stderr, "usage: pty_run [-t S] [-e TEXT|-s TEXT]... -- COMMAND...\n");
+		fprintf(stderr, "usage: pty_run [-t S] [-e TEXT|-s TEXT|-k N]... -- COMMAND...\n");
 		return 125;
 	}
 	master = posix_openpt(O_RDWR | O_NOCTTY);
@@ -145,6 +146,9 @@ int main(int argc, char **argv)
 			size_t n = unescape(arg, buf);
 
 			if (write(master, buf, n) != (ssize_t)n)
+				goto killed;
+		} else if (!strcmp(opt, "-k")) {
+			if (kill(pid, atoi(arg)))
 				goto killed;
 		} else if (!strcmp(opt, "-e")) {
 			double end = now() + limit;

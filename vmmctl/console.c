@@ -42,7 +42,9 @@ struct console {
  * The terminal's settings before raw mode, for every way out: console_stop,
  * and exit() through atexit when vmmctl leaves another way.  SIGINT,
  * SIGTERM, SIGHUP and SIGALRM stop the VM (run_cmd.c), which goes through
- * console_stop; with ISIG off the keyboard sends no signal at all.
+ * console_stop; with ISIG off the keyboard sends no signal at all.  A
+ * signal that kills (SIGQUIT from kill(1), a crash) restores it in
+ * fatal_signal() and then kills as it would have.
  */
 static struct termios saved_tio;
 static volatile sig_atomic_t tio_raw;
@@ -55,16 +57,36 @@ static void restore_terminal(void)
 	}
 }
 
+/* tcsetattr() is async-signal-safe; the default action follows. */
+static void fatal_signal(int sig)
+{
+	restore_terminal();
+	raise(sig);
+}
+
+static const int fatal_signals[] = {
+	SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS,
+};
+
 static int raw_terminal(void)
 {
 	static bool registered;
+	struct sigaction sa = {
+		.sa_handler = fatal_signal,
+		/* Back to the default first, and raise() delivers at once. */
+		.sa_flags = SA_RESETHAND | SA_NODEFER,
+	};
 	struct termios tio;
+	size_t i;
 
 	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
 		return -errno;
 	if (!registered) {
 		if (atexit(restore_terminal))
 			return -ENOMEM;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+			sigaction(fatal_signals[i], &sa, NULL);
 		registered = true;
 	}
 	tio = saved_tio;
