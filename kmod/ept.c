@@ -5,20 +5,18 @@
  * A leaf is installed when the guest first touches a page (EPT violation);
  * the host page is found in the slot's userspace range with GUP-fast, or
  * faulted in first (ept_fault_in()), and its reference is dropped at
- * once.  What keeps the mapping honest is
- * the MMU notifier: whenever the process unmaps, remaps, migrates or
- * reclaims a page of a slot, the leaf goes away before the page does.
- * Table pages are freed with the VM.
+ * once.  What keeps the mapping honest is the MMU notifier: whenever the
+ * process unmaps, remaps, migrates or reclaims a page of a slot, the leaf
+ * goes away before the page does.  Table pages are freed with the VM.
  *
  * Two things map more than the page the guest touched.  Fault-around: a
  * 4 KiB read (or fetch) fault on a page the process already had also
- * maps, read-only,
- * the neighbours in an aligned window of EPT_AROUND frames that the
- * process maps at that moment (GUP-fast only: nothing is allocated for
- * the guest that it did not touch); their first write faults as any
- * write to a read-only leaf does.  VMM_PRE_FAULT_MEMORY maps a range as
- * the guest's reads would, through the same code as a fault
- * (ept_map_gfn()).
+ * maps, read-only, the neighbours in an aligned window of EPT_AROUND
+ * frames that the process maps at that moment (GUP-fast only: nothing is
+ * allocated for the guest that it did not touch); their first write
+ * faults as any write to a read-only leaf does.  VMM_PRE_FAULT_MEMORY
+ * maps a range as the guest's reads would, through the same code as a
+ * fault (ept_map_gfn()).
  *
  * The rules, all under vm->mmu_lock unless said otherwise:
  *
@@ -510,12 +508,12 @@ static bool vma_gup_refuses(struct vm_area_struct *vma, bool write)
  * the fault and after (in the emulated host, about 400 ticks less on
  * every fault of fresh memory).  The VMA is checked as get_user_pages()
  * checks it without FOLL_FORCE, before any fault (vma_gup_refuses()),
- * and handle_mm_fault() checks protection keys.  GUP-fast
- * then takes the page.  A fault that had to let mmap_lock go (a page
- * lock, I/O, userfaultfd) or failed, and a page GUP-fast cannot take
- * (the zero page, a special entry, one that changed again), go to
- * get_user_pages_unlocked(), whose answer counts.  Runs in the
- * process (mm is current->mm).
+ * and handle_mm_fault() checks protection keys.  GUP-fast then takes the
+ * page.  A fault that had to let mmap_lock go (a page lock, I/O,
+ * userfaultfd) or failed, and a page GUP-fast cannot take (the zero page,
+ * a special entry, one that changed again), go to
+ * get_user_pages_unlocked(), whose answer counts.  Runs in the process
+ * (mm is current->mm).
  */
 static int ept_fault_in(unsigned long hva, unsigned int gup_flags,
 			struct page **page)

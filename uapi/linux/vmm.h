@@ -104,10 +104,11 @@ struct vmm_enable_cap {
  * memory [gpa, gpa + size) now, as the guest's reads of it would, so
  * that the guest takes no EPT violation there later: host memory is
  * allocated as needed, taken for writing where the slot and the host
- * mapping allow it (a shared file's pages become dirty), else mapped
- * read-only; read-only slots and slots that log dirty pages are mapped
- * read-only (a later write is logged).  gpa and size must be page aligned, size non-zero, the range
- * must not wrap, flags and padding must be 0 (else -EINVAL).  On return
+ * mapping allow it (the pages become dirty, as after a write), else
+ * mapped read-only; read-only slots and slots that log dirty pages are
+ * mapped read-only (a later write is logged).  gpa and size must be page
+ * aligned, size non-zero, the range must not wrap, flags and padding
+ * must be 0 (else -EINVAL).  On return
  * gpa and size describe what is left.  Returns 0 once part of the range
  * is done (call again while size is not 0), else -EINTR (a signal is
  * pending), -ENOENT (gpa is in no slot), -EFAULT (the host memory cannot
